@@ -1,0 +1,13 @@
+#!/bin/sh
+# Builds everything `npm ci` needs: the static C helper, the precompiled JSON-schema
+# validators and the single-file Bun executable dist/runts.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/ensure-apt.sh /usr/bin/gcc:gcc /usr/bin/make:make \
+  /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+make -s -C native
+node_modules/.bin/bun scripts/build-validators.ts
+mkdir -p dist
+node_modules/.bin/bun build --compile --bytecode --format=esm --minify \
+  src/main.ts --outfile dist/runts >/dev/null
+echo "runts: built dist/runts"
