@@ -8,6 +8,5 @@ sh scripts/ensure-apt.sh /usr/bin/gcc:gcc /usr/bin/make:make \
 make -s -C native
 node_modules/.bin/bun scripts/build-validators.ts
 mkdir -p dist
-node_modules/.bin/bun build --compile --bytecode --format=esm --minify \
-  src/main.ts --outfile dist/runts >/dev/null
+node_modules/.bin/bun scripts/bundle.ts
 echo "runts: built dist/runts"

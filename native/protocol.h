@@ -1,0 +1,69 @@
+/* The wire protocol between runts (TypeScript) and runts-init. The TypeScript twin
+ * of this file is src/helper/protocol.ts: change both together.
+ *
+ * Every message is a frame: u32 length (little endian) of the rest, then
+ *   u32 type, u32 argc, argc x (u32 len, len bytes).
+ * Strings carry no NUL; integers are 8-byte little-endian fields.
+ * The plan is one frame of type MSG_PLAN whose args are the ops, each op itself
+ * encoded as a frame payload (type = opcode). */
+#ifndef RUNTS_PROTOCOL_H
+#define RUNTS_PROTOCOL_H
+
+#define MAX_FRAME (16u << 20)
+#define MAX_ARGS 65536u
+
+/* runts -> helper */
+enum {
+  MSG_PLAN = 1,
+  MSG_CONTINUE = 2, /* answer to MSG_SYNC: [data] */
+  MSG_ABORT = 3,
+};
+
+/* helper -> runts */
+enum {
+  MSG_PID = 101,   /* [pid] */
+  MSG_ERROR = 102, /* [op, path, errno, detail] */
+  MSG_SYNC = 103,  /* [name] */
+  MSG_READY = 104, /* [] */
+};
+
+/* Ops. The first op of a plan must be OP_CLONE or OP_JOIN; the rest run in the
+ * container init, in order. */
+enum {
+  OP_CLONE = 1,        /* [flags, cgroupDir, fifoPath, foreground] */
+  OP_SYNC = 2,         /* [name] */
+  OP_READY = 3,        /* [] */
+  OP_ROOTFS = 4,       /* [path, propagation] make private/slave, bind rootfs on itself */
+  OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create] */
+  OP_BIND = 6,         /* [source, target, recursive, create] */
+  OP_SETATTR = 7,      /* [target, attrSet, attrClr, propagation, recursive] */
+  OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid] */
+  OP_BIND_DEV = 9,     /* [path, hostPath] */
+  OP_SYMLINK = 10,     /* [target, linkpath] */
+  OP_PIVOT_ROOT = 11,  /* [] */
+  OP_MOVE_ROOT = 12,   /* [] (--no-pivot: MS_MOVE + chroot) */
+  OP_MASK = 13,        /* [path] */
+  OP_READONLY = 14,    /* [path] */
+  OP_HOSTNAME = 15,    /* [name] */
+  OP_DOMAINNAME = 16,  /* [name] */
+  OP_WRITE_FILE = 17,  /* [path, value] (sysctl, oom_score_adj): path resolved in the container */
+  OP_RLIMIT = 18,      /* [resource, soft, hard] */
+  OP_USER = 19,        /* [uid, gid, groups...] */
+  OP_UMASK = 20,       /* [mask] */
+  OP_CAPS = 21,        /* [bounding, effective, permitted, inheritable, ambient, lastCap] */
+  OP_NO_NEW_PRIVS = 22,/* [] */
+  OP_CHDIR = 23,       /* [path] */
+  OP_LOOKUP = 24,      /* [candidates...] pick the first executable regular file */
+  OP_WAIT_START = 25,  /* [] block on exec.fifo until `runts start` */
+  OP_HOOK = 26,        /* [kind, path, timeout, nargs, args..., env...] */
+  OP_EXEC = 27,        /* [preserveFds, nargs, args..., env...] */
+  OP_REMOUNT_ROOT_RO = 28, /* [] */
+  OP_PERSONALITY = 29, /* [domain] */
+  OP_SECCOMP = 30,     /* [bpf bytes, flags] */
+  OP_SCHED = 31,       /* [policy, priority, nice, flags, runtime, deadline, period] */
+  OP_IOPRIO = 32,      /* [value] */
+  OP_AFFINITY = 33,    /* [mask bytes] */
+  OP_MKDIR = 34,       /* [path, mode] */
+};
+
+#endif

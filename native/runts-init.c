@@ -1,0 +1,758 @@
+/* runts-init: executes a plan computed by runts (TypeScript) inside a new container.
+ *
+ * It is started by runts from a sealed memfd, with the control socket as the fd
+ * named in argv[1]. It reads one plan frame, clones the container init with the
+ * requested namespaces straight into its cgroup, and the init then performs the
+ * plan's ops in order up to execve. Every decision is made in TypeScript; this
+ * file only interprets ops, reports the pid, sync points and errors
+ * (op, path, errno) back over the socket. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+struct arg {
+  uint32_t len;
+  char *data; /* NUL-terminated copy */
+};
+
+struct op {
+  uint32_t code;
+  uint32_t argc;
+  struct arg *args;
+};
+
+static int sock = -1;
+static int rootfd = -1;   /* the container's root directory (O_PATH) */
+static int hostproc = -1; /* the host's /proc, to reopen exec.fifo after pivot_root */
+static int fifofd = -1;   /* exec.fifo (O_PATH) */
+static char *hook_state;  /* state JSON for hooks run by the init */
+static uint32_t hook_state_len;
+static const char *exec_path; /* chosen by OP_LOOKUP */
+
+/* ---- messages ---- */
+
+static void put_u32(char *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static void send_msg(uint32_t type, uint32_t argc, const char *const *data, const uint32_t *lens) {
+  size_t total = 8;
+  for (uint32_t i = 0; i < argc; i++) total += 4 + lens[i];
+  char *buf = malloc(total + 4);
+  if (!buf) _exit(120);
+  put_u32(buf, (uint32_t)total);
+  put_u32(buf + 4, type);
+  put_u32(buf + 8, argc);
+  size_t off = 12;
+  for (uint32_t i = 0; i < argc; i++) {
+    put_u32(buf + off, lens[i]);
+    memcpy(buf + off + 4, data[i], lens[i]);
+    off += 4 + lens[i];
+  }
+  size_t done = 0;
+  while (done < total + 4) {
+    ssize_t n = send(sock, buf + done, total + 4 - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += (size_t)n;
+  }
+  free(buf);
+}
+
+static void send_u64(uint32_t type, uint64_t v) {
+  const char *d[1] = {(const char *)&v};
+  uint32_t l[1] = {8};
+  send_msg(type, 1, d, l);
+}
+
+static void send_str(uint32_t type, const char *s) {
+  const char *d[1] = {s};
+  uint32_t l[1] = {(uint32_t)strlen(s)};
+  send_msg(type, 1, d, l);
+}
+
+/* Reports a failure and ends the process. errno 0 means "not a syscall error". */
+static void __attribute__((noreturn)) fail(const char *op, const char *path, int err, const char *detail) {
+  uint64_t e = (uint64_t)err;
+  const char *d[4] = {op, path ? path : "", (const char *)&e, detail ? detail : ""};
+  uint32_t l[4] = {(uint32_t)strlen(op), (uint32_t)strlen(d[1]), 8, (uint32_t)strlen(d[3])};
+  send_msg(MSG_ERROR, 4, d, l);
+  _exit(1);
+}
+
+static int read_full(int fd, void *buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = read(fd, (char *)buf + done, len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    done += (size_t)n;
+  }
+  return 0;
+}
+
+/* Parses a frame payload [type, argc, args...] of exactly len bytes. */
+static int parse_frame(const char *p, uint32_t len, struct op *out) {
+  if (len < 8) return -1;
+  memcpy(&out->code, p, 4);
+  memcpy(&out->argc, p + 4, 4);
+  if (out->argc > MAX_ARGS || out->argc > (len - 8) / 4) return -1;
+  out->args = calloc(out->argc ? out->argc : 1, sizeof(struct arg));
+  if (!out->args) return -1;
+  uint32_t off = 8;
+  for (uint32_t i = 0; i < out->argc; i++) {
+    if (len - off < 4) return -1;
+    uint32_t alen;
+    memcpy(&alen, p + off, 4);
+    off += 4;
+    if (alen > len - off) return -1;
+    out->args[i].len = alen;
+    out->args[i].data = malloc((size_t)alen + 1);
+    if (!out->args[i].data) return -1;
+    memcpy(out->args[i].data, p + off, alen);
+    out->args[i].data[alen] = 0;
+    off += alen;
+  }
+  return off == len ? 0 : -1;
+}
+
+static int read_frame(struct op *out) {
+  uint32_t len;
+  if (read_full(sock, &len, 4) < 0) return -1;
+  if (len > MAX_FRAME) return -1;
+  char *buf = malloc(len ? len : 1);
+  if (!buf || read_full(sock, buf, len) < 0) return -1;
+  int r = parse_frame(buf, len, out);
+  free(buf);
+  return r;
+}
+
+/* ---- op arguments, bounds-checked ---- */
+
+static const char *cur_op = "plan";
+
+static const char *s_arg(const struct op *op, uint32_t i) {
+  if (i >= op->argc) fail(cur_op, "", 0, "malformed plan: missing argument");
+  if (strlen(op->args[i].data) != op->args[i].len) fail(cur_op, "", 0, "malformed plan: NUL in string");
+  return op->args[i].data;
+}
+
+static uint64_t u_arg(const struct op *op, uint32_t i) {
+  if (i >= op->argc || op->args[i].len != 8) fail(cur_op, "", 0, "malformed plan: bad integer");
+  uint64_t v;
+  memcpy(&v, op->args[i].data, 8);
+  return v;
+}
+
+/* A NULL-terminated string vector from args [from, from+n). */
+static char **v_arg(const struct op *op, uint32_t from, uint64_t n) {
+  if (from > op->argc || n > op->argc - from) fail(cur_op, "", 0, "malformed plan: bad vector");
+  char **v = calloc(n + 1, sizeof(char *));
+  if (!v) fail(cur_op, "", ENOMEM, NULL);
+  for (uint64_t i = 0; i < n; i++) v[i] = (char *)s_arg(op, from + (uint32_t)i);
+  return v;
+}
+
+/* ---- paths inside the container root ---- */
+
+static int open_in_root(const char *path, int flags) {
+  struct open_how how = {
+      .flags = (uint64_t)(flags | O_CLOEXEC),
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+static int split_parent(const char *path, char *parent, size_t plen, const char **name) {
+  const char *slash = strrchr(path, '/');
+  if (!slash || !slash[1]) return -1;
+  size_t n = (size_t)(slash - path);
+  if (n >= plen) return -1;
+  memcpy(parent, path, n);
+  parent[n] = 0;
+  if (n == 0) strcpy(parent, "/");
+  *name = slash + 1;
+  return 0;
+}
+
+/* Creates every missing directory of path inside the root, like mkdir -p. */
+static void mkdir_in_root(const char *path, mode_t mode) {
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) fail("mkdir", path, ENAMETOOLONG, NULL);
+  strcpy(buf, path);
+  for (char *p = buf + 1;; p++) {
+    if (*p != '/' && *p != 0) continue;
+    char saved = *p;
+    *p = 0;
+    int fd = open_in_root(buf, O_PATH | O_DIRECTORY);
+    if (fd < 0 && errno == ENOENT) {
+      char parent[4096];
+      const char *name;
+      if (split_parent(buf, parent, sizeof parent, &name) < 0) fail("mkdir", path, EINVAL, NULL);
+      int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
+      if (pfd < 0) fail("mkdir", parent, errno, NULL);
+      if (mkdirat(pfd, name, mode) < 0 && errno != EEXIST) fail("mkdir", buf, errno, NULL);
+      close(pfd);
+      fd = open_in_root(buf, O_PATH | O_DIRECTORY);
+    }
+    if (fd < 0) fail("mkdir", buf, errno, NULL);
+    close(fd);
+    *p = saved;
+    if (!saved) break;
+  }
+}
+
+/* Opens a mount target inside the root, creating it (1: directory, 2: file) when missing. */
+static int open_target(const char *path, uint64_t create) {
+  int fd = open_in_root(path, O_PATH);
+  if (fd >= 0 || errno != ENOENT || create == 0) {
+    if (fd < 0) fail("open mount target", path, errno, NULL);
+    return fd;
+  }
+  if (create == 1) {
+    mkdir_in_root(path, 0755);
+  } else {
+    char parent[4096];
+    const char *name;
+    if (split_parent(path, parent, sizeof parent, &name) < 0) fail("create mount target", path, EINVAL, NULL);
+    mkdir_in_root(parent, 0755);
+    int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
+    if (pfd < 0) fail("create mount target", parent, errno, NULL);
+    int f = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (f < 0 && errno != EEXIST) fail("create mount target", path, errno, NULL);
+    if (f >= 0) close(f);
+    close(pfd);
+  }
+  fd = open_in_root(path, O_PATH);
+  if (fd < 0) fail("open mount target", path, errno, NULL);
+  return fd;
+}
+
+static void fd_path(char *buf, size_t len, int fd) { snprintf(buf, len, "/proc/self/fd/%d", fd); }
+
+/* ---- the new mount API (fd based; works after pivot_root without a /proc) ---- */
+
+static int open_tree_fd(int dfd, const char *path, unsigned flags) {
+  return (int)syscall(SYS_open_tree, dfd, path, flags);
+}
+
+static int move_mount_fd(int from, int to) {
+  return (int)syscall(SYS_move_mount, from, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+static int setattr_fd(int fd, uint64_t set, uint64_t clr, uint64_t propagation, int recursive) {
+  struct mount_attr attr = {.attr_set = set, .attr_clr = clr, .propagation = propagation};
+  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+}
+
+static void op_rootfs(const struct op *op) {
+  const char *path = s_arg(op, 0);
+  uint64_t propagation = u_arg(op, 1);
+  if (mount(NULL, "/", NULL, (unsigned long)propagation, NULL) < 0) fail("make / private", "/", errno, NULL);
+  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) fail("bind rootfs", path, errno, NULL);
+  rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) fail("open rootfs", path, errno, NULL);
+}
+
+static void op_mount(const struct op *op) {
+  const char *source = s_arg(op, 0), *target = s_arg(op, 1), *fstype = s_arg(op, 2);
+  uint64_t flags = u_arg(op, 3);
+  const char *data = s_arg(op, 4);
+  int fd = open_target(target, u_arg(op, 5));
+  char tpath[64];
+  fd_path(tpath, sizeof tpath, fd);
+  if (mount(source, tpath, fstype, (unsigned long)flags, *data ? data : NULL) < 0) {
+    char detail[256];
+    snprintf(detail, sizeof detail, "type %s, source %s%s%s", fstype, source, *data ? ", options " : "", data);
+    fail("mount", target, errno, detail);
+  }
+  close(fd);
+}
+
+static void op_bind(const struct op *op) {
+  const char *source = s_arg(op, 0), *target = s_arg(op, 1);
+  int recursive = u_arg(op, 2) != 0;
+  int tfd = open_target(target, u_arg(op, 3));
+  int tree = open_tree_fd(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  if (tree < 0) fail("bind mount: open source", source, errno, NULL);
+  if (move_mount_fd(tree, tfd) < 0) fail("bind mount", target, errno, source);
+  close(tree);
+  close(tfd);
+}
+
+static void op_setattr(const struct op *op) {
+  const char *target = s_arg(op, 0);
+  int fd = open_in_root(target, O_PATH);
+  if (fd < 0) fail("set mount attributes", target, errno, NULL);
+  if (setattr_fd(fd, u_arg(op, 1), u_arg(op, 2), u_arg(op, 3), u_arg(op, 4) != 0) < 0)
+    fail("set mount attributes", target, errno, NULL);
+  close(fd);
+}
+
+static void op_mknod(const struct op *op) {
+  const char *path = s_arg(op, 0);
+  mode_t mode = (mode_t)u_arg(op, 1);
+  dev_t dev = makedev((unsigned)u_arg(op, 2), (unsigned)u_arg(op, 3));
+  char parent[4096];
+  const char *name;
+  if (split_parent(path, parent, sizeof parent, &name) < 0) fail("mknod", path, EINVAL, NULL);
+  mkdir_in_root(parent, 0755);
+  int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
+  if (pfd < 0) fail("mknod", parent, errno, NULL);
+  /* Whatever the image left at this name is replaced: its /dev is not trusted. */
+  if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT) {
+    if (errno != EISDIR || unlinkat(pfd, name, AT_REMOVEDIR) < 0) fail("mknod: remove existing", path, errno, NULL);
+  }
+  if (mknodat(pfd, name, mode, dev) < 0) fail("mknod", path, errno, NULL);
+  if (fchownat(pfd, name, (uid_t)u_arg(op, 4), (gid_t)u_arg(op, 5), AT_SYMLINK_NOFOLLOW) < 0)
+    fail("chown device", path, errno, NULL);
+  /* mknod applies the umask; the config's mode is exact. */
+  int fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  char p[64];
+  fd_path(p, sizeof p, fd);
+  if (fd < 0 || chmod(p, mode & 07777) < 0) fail("chmod device", path, errno, NULL);
+  close(fd);
+  close(pfd);
+}
+
+static void op_bind_dev(const struct op *op) {
+  const char *path = s_arg(op, 0), *host = s_arg(op, 1);
+  int tfd = open_target(path, 2);
+  int tree = open_tree_fd(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0) fail("bind device: open", host, errno, NULL);
+  if (move_mount_fd(tree, tfd) < 0) fail("bind device", path, errno, host);
+  close(tree);
+  close(tfd);
+}
+
+static void op_symlink(const struct op *op) {
+  const char *target = s_arg(op, 0), *link = s_arg(op, 1);
+  char parent[4096];
+  const char *name;
+  if (split_parent(link, parent, sizeof parent, &name) < 0) fail("symlink", link, EINVAL, NULL);
+  int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
+  if (pfd < 0) fail("symlink", parent, errno, NULL);
+  if (symlinkat(target, pfd, name) < 0 && errno != EEXIST) fail("symlink", link, errno, target);
+  close(pfd);
+}
+
+static void op_mkdir(const struct op *op) { mkdir_in_root(s_arg(op, 0), (mode_t)u_arg(op, 1)); }
+
+static void op_pivot_root(void) {
+  if (fchdir(rootfd) < 0) fail("pivot_root: chdir", "", errno, NULL);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) fail("pivot_root", "", errno, NULL);
+  /* The old root is now stacked under "."; make it private before detaching it so
+   * the unmount does not propagate to the host. */
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail("pivot_root: make old root slave", "", errno, NULL);
+  if (umount2(".", MNT_DETACH) < 0) fail("pivot_root: detach old root", "", errno, NULL);
+  if (chdir("/") < 0) fail("pivot_root: chdir /", "", errno, NULL);
+}
+
+static void op_move_root(void) {
+  if (fchdir(rootfd) < 0) fail("move root: chdir", "", errno, NULL);
+  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail("move root", "/", errno, NULL);
+  if (chroot(".") < 0) fail("chroot", "", errno, NULL);
+  if (chdir("/") < 0) fail("chroot: chdir /", "", errno, NULL);
+}
+
+static void op_mask(const struct op *op) {
+  const char *path = s_arg(op, 0);
+  int fd = open_in_root(path, O_PATH | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    fail("mask", path, errno, NULL);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) fail("mask", path, errno, NULL);
+  if (S_ISDIR(st.st_mode)) {
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0) fail("mask: fsopen tmpfs", path, errno, NULL);
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail("mask: create tmpfs", path, errno, NULL);
+    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (mnt < 0) fail("mask: fsmount tmpfs", path, errno, NULL);
+    if (move_mount_fd(mnt, fd) < 0) fail("mask", path, errno, NULL);
+    close(mnt);
+    close(fs);
+  } else {
+    int null = open_in_root("/dev/null", O_PATH | O_NOFOLLOW);
+    struct stat ns;
+    if (null < 0 || fstat(null, &ns) < 0) fail("mask: open /dev/null", path, errno, NULL);
+    if (!S_ISCHR(ns.st_mode) || major(ns.st_rdev) != 1 || minor(ns.st_rdev) != 3)
+      fail("mask", path, 0, "/dev/null in the container is not the null device (char 1:3)");
+    int tree = open_tree_fd(null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0 || move_mount_fd(tree, fd) < 0) fail("mask", path, errno, NULL);
+    close(tree);
+    close(null);
+  }
+  close(fd);
+}
+
+static void op_readonly(const struct op *op) {
+  const char *path = s_arg(op, 0);
+  int fd = open_in_root(path, O_PATH | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    fail("readonly path", path, errno, NULL);
+  }
+  int tree = open_tree_fd(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree < 0) fail("readonly path: clone", path, errno, NULL);
+  if (setattr_fd(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, 0, 1) < 0)
+    fail("readonly path: set read-only", path, errno, NULL);
+  if (move_mount_fd(tree, fd) < 0) fail("readonly path", path, errno, NULL);
+  close(tree);
+  close(fd);
+}
+
+static void op_write_file(const struct op *op) {
+  const char *path = s_arg(op, 0), *value = s_arg(op, 1);
+  int fd = open_in_root(path, O_WRONLY | O_NOFOLLOW);
+  if (fd < 0) fail("write", path, errno, value);
+  if (write(fd, value, strlen(value)) < 0) fail("write", path, errno, value);
+  close(fd);
+}
+
+/* ---- process attributes ---- */
+
+static int capset_sets(uint64_t eff, uint64_t prm, uint64_t inh) {
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2] = {
+      {.effective = (uint32_t)eff, .permitted = (uint32_t)prm, .inheritable = (uint32_t)inh},
+      {.effective = (uint32_t)(eff >> 32), .permitted = (uint32_t)(prm >> 32), .inheritable = (uint32_t)(inh >> 32)},
+  };
+  return (int)syscall(SYS_capset, &h, d);
+}
+
+static void op_caps(const struct op *op) {
+  uint64_t bnd = u_arg(op, 0), eff = u_arg(op, 1), prm = u_arg(op, 2), inh = u_arg(op, 3), amb = u_arg(op, 4);
+  uint64_t last = u_arg(op, 5);
+  /* After a switch to a non-root uid the effective set is empty; dropping from the
+   * bounding set needs CAP_SETPCAP, so raise effective to permitted first. */
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct cur[2];
+  if (syscall(SYS_capget, &h, cur) < 0) fail("capget", "", errno, NULL);
+  uint64_t cur_prm = (uint64_t)cur[0].permitted | ((uint64_t)cur[1].permitted << 32);
+  uint64_t cur_inh = (uint64_t)cur[0].inheritable | ((uint64_t)cur[1].inheritable << 32);
+  if (capset_sets(cur_prm, cur_prm, cur_inh) < 0) fail("capset", "", errno, NULL);
+  for (uint64_t c = 0; c <= last && c < 64; c++)
+    if (!(bnd & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+      fail("drop bounding capability", "", errno, NULL);
+  if (capset_sets(eff, prm, inh) < 0) fail("capset", "", errno, NULL);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  /* As runc: an ambient capability the kernel refuses (not in permitted and
+   * inheritable) is left out rather than failing the container. */
+  for (uint64_t c = 0; c <= last && c < 64; c++)
+    if (amb & (1ULL << c)) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
+}
+
+static void op_user(const struct op *op) {
+  uid_t uid = (uid_t)u_arg(op, 0);
+  gid_t gid = (gid_t)u_arg(op, 1);
+  uint32_t n = op->argc - 2;
+  gid_t *groups = calloc(n ? n : 1, sizeof(gid_t));
+  if (!groups) fail("setgroups", "", ENOMEM, NULL);
+  for (uint32_t i = 0; i < n; i++) groups[i] = (gid_t)u_arg(op, 2 + i);
+  if (setgroups(n, groups) < 0 && errno != EPERM) fail("setgroups", "", errno, NULL);
+  if (setresgid(gid, gid, gid) < 0) fail("setgid", "", errno, NULL);
+  /* Keep the permitted set across the uid change; OP_CAPS sets the final sets. */
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail("prctl keepcaps", "", errno, NULL);
+  if (setresuid(uid, uid, uid) < 0) fail("setuid", "", errno, NULL);
+  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  free(groups);
+}
+
+static void op_rlimit(const struct op *op) {
+  struct rlimit rl = {.rlim_cur = (rlim_t)u_arg(op, 1), .rlim_max = (rlim_t)u_arg(op, 2)};
+  int resource = (int)u_arg(op, 0);
+  if (setrlimit(resource, &rl) < 0) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "error setting rlimit type %d", resource);
+    fail("setrlimit", "", errno, detail);
+  }
+}
+
+static void op_chdir(const struct op *op) {
+  const char *path = s_arg(op, 0);
+  if (chdir(path) < 0) fail("chdir to cwd", path, errno, NULL);
+  /* The directory must be inside the root: a cwd reached through a leaked fd
+   * would show up as unreachable (CVE-2024-21626). */
+  char buf[4096];
+  if (!getcwd(buf, sizeof buf)) fail("getcwd", path, errno, "cwd is outside the container root");
+}
+
+static void op_lookup(const struct op *op) {
+  for (uint32_t i = 0; i < op->argc; i++) {
+    const char *cand = s_arg(op, i);
+    struct stat st;
+    if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+      exec_path = cand;
+      return;
+    }
+  }
+  fail("exec", op->argc ? s_arg(op, 0) : "", ENOENT, "executable file not found in $PATH");
+}
+
+static void op_wait_start(void) {
+  char p[32];
+  snprintf(p, sizeof p, "self/fd/%d", fifofd);
+  int fd;
+  do fd = openat(hostproc, p, O_WRONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) fail("open exec.fifo", "", errno, NULL);
+  if (write(fd, "0", 1) != 1) fail("write exec.fifo", "", errno, NULL);
+  close(fd);
+  close(fifofd);
+  close(hostproc);
+  fifofd = hostproc = -1;
+}
+
+static void op_sync(const struct op *op) {
+  send_str(MSG_SYNC, s_arg(op, 0));
+  struct op reply;
+  if (read_frame(&reply) < 0) fail("sync", s_arg(op, 0), EPIPE, "runts went away");
+  if (reply.code != MSG_CONTINUE) _exit(1);
+  if (reply.argc >= 1) {
+    hook_state = reply.args[0].data;
+    hook_state_len = reply.args[0].len;
+  }
+}
+
+static void op_hook(const struct op *op) {
+  const char *kind = s_arg(op, 0), *path = s_arg(op, 1);
+  uint64_t timeout = u_arg(op, 2), nargs = u_arg(op, 3);
+  char **argv = v_arg(op, 4, nargs);
+  char **envp = v_arg(op, 4 + (uint32_t)nargs, op->argc - 4 - nargs);
+  int in[2];
+  if (pipe2(in, O_CLOEXEC) < 0) fail(kind, path, errno, "pipe");
+  pid_t pid = fork();
+  if (pid < 0) fail(kind, path, errno, "fork");
+  if (pid == 0) {
+    dup2(in[0], 0);
+    execve(path, argv, envp);
+    _exit(127);
+  }
+  close(in[0]);
+  if (hook_state_len) {
+    ssize_t ignored = write(in[1], hook_state, hook_state_len);
+    (void)ignored;
+  }
+  close(in[1]);
+  int status;
+  struct timespec start, now, tick = {0, 1000000};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    pid_t r = waitpid(pid, &status, timeout ? WNOHANG : 0);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) fail(kind, path, errno, "wait");
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((uint64_t)(now.tv_sec - start.tv_sec) >= timeout) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      fail(kind, path, ETIMEDOUT, "hook timed out");
+    }
+    nanosleep(&tick, NULL);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    char detail[64];
+    if (WIFEXITED(status)) snprintf(detail, sizeof detail, "exit status %d", WEXITSTATUS(status));
+    else snprintf(detail, sizeof detail, "killed by signal %d", WTERMSIG(status));
+    fail(kind, path, 0, detail);
+  }
+}
+
+static void op_seccomp(const struct op *op) {
+  if (op->argc < 2 || op->args[0].len % sizeof(struct sock_filter) != 0) fail("seccomp", "", EINVAL, "malformed filter");
+  struct sock_fprog prog = {
+      .len = (unsigned short)(op->args[0].len / sizeof(struct sock_filter)),
+      .filter = (struct sock_filter *)op->args[0].data,
+  };
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)u_arg(op, 1), &prog) < 0) fail("seccomp", "", errno, NULL);
+}
+
+static void op_affinity(const struct op *op) {
+  if (op->argc < 1) fail("sched_setaffinity", "", EINVAL, NULL);
+  if (sched_setaffinity(0, op->args[0].len, (cpu_set_t *)op->args[0].data) < 0) fail("sched_setaffinity", "", errno, NULL);
+}
+
+struct sched_attr_v1 {
+  uint32_t size, policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+};
+
+static void op_sched(const struct op *op) {
+  struct sched_attr_v1 a = {
+      .size = sizeof a,
+      .policy = (uint32_t)u_arg(op, 0),
+      .priority = (uint32_t)u_arg(op, 1),
+      .nice = (int32_t)u_arg(op, 2),
+      .flags = u_arg(op, 3),
+      .runtime = u_arg(op, 4),
+      .deadline = u_arg(op, 5),
+      .period = u_arg(op, 6),
+  };
+  if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) fail("sched_setattr", "", errno, NULL);
+}
+
+static void op_exec(const struct op *op) {
+  uint64_t preserve = u_arg(op, 0), nargs = u_arg(op, 1);
+  char **argv = v_arg(op, 2, nargs);
+  char **envp = v_arg(op, 2 + (uint32_t)nargs, op->argc - 2 - nargs);
+  close(sock);
+  syscall(SYS_close_range, 3 + (unsigned)preserve, ~0U, 0);
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
+  execve(exec_path ? exec_path : argv[0], argv, envp);
+  dprintf(2, "runts: exec %s: %s\n", exec_path ? exec_path : argv[0], strerror(errno));
+  _exit(127);
+}
+
+static void run_op(const struct op *op) {
+  switch (op->code) {
+  case OP_SYNC: op_sync(op); break;
+  case OP_READY: send_msg(MSG_READY, 0, NULL, NULL); break;
+  case OP_ROOTFS: op_rootfs(op); break;
+  case OP_MOUNT: op_mount(op); break;
+  case OP_BIND: op_bind(op); break;
+  case OP_SETATTR: op_setattr(op); break;
+  case OP_MKNOD: op_mknod(op); break;
+  case OP_BIND_DEV: op_bind_dev(op); break;
+  case OP_SYMLINK: op_symlink(op); break;
+  case OP_MKDIR: op_mkdir(op); break;
+  case OP_PIVOT_ROOT: op_pivot_root(); break;
+  case OP_MOVE_ROOT: op_move_root(); break;
+  case OP_MASK: op_mask(op); break;
+  case OP_READONLY: op_readonly(op); break;
+  case OP_REMOUNT_ROOT_RO: {
+    int fd = open("/", O_PATH | O_CLOEXEC);
+    if (fd < 0 || setattr_fd(fd, MOUNT_ATTR_RDONLY, 0, 0, 0) < 0) fail("remount root read-only", "/", errno, NULL);
+    close(fd);
+    break;
+  }
+  case OP_HOSTNAME: {
+    const char *n = s_arg(op, 0);
+    if (sethostname(n, strlen(n)) < 0) fail("sethostname", n, errno, NULL);
+    break;
+  }
+  case OP_DOMAINNAME: {
+    const char *n = s_arg(op, 0);
+    if (setdomainname(n, strlen(n)) < 0) fail("setdomainname", n, errno, NULL);
+    break;
+  }
+  case OP_WRITE_FILE: op_write_file(op); break;
+  case OP_RLIMIT: op_rlimit(op); break;
+  case OP_USER: op_user(op); break;
+  case OP_UMASK: umask((mode_t)u_arg(op, 0)); break;
+  case OP_CAPS: op_caps(op); break;
+  case OP_NO_NEW_PRIVS:
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("prctl no_new_privs", "", errno, NULL);
+    break;
+  case OP_CHDIR: op_chdir(op); break;
+  case OP_LOOKUP: op_lookup(op); break;
+  case OP_WAIT_START: op_wait_start(); break;
+  case OP_HOOK: op_hook(op); break;
+  case OP_EXEC: op_exec(op); break;
+  case OP_PERSONALITY:
+    if (personality((unsigned long)u_arg(op, 0)) < 0) fail("personality", "", errno, NULL);
+    break;
+  case OP_SECCOMP: op_seccomp(op); break;
+  case OP_SCHED: op_sched(op); break;
+  case OP_IOPRIO:
+    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)u_arg(op, 0)) < 0) fail("ioprio_set", "", errno, NULL);
+    break;
+  case OP_AFFINITY: op_affinity(op); break;
+  default: fail("plan", "", 0, "unknown op");
+  }
+}
+
+/* ---- the parent: clone the init into its namespaces and cgroup ---- */
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "runts-init: started without a control socket (it is run by runts, not by hand)\n");
+    return 2;
+  }
+  sock = atoi(argv[1]);
+  struct op planframe;
+  if (read_frame(&planframe) < 0 || planframe.code != MSG_PLAN) fail("plan", "", EPROTO, "malformed plan frame");
+  uint32_t nops = planframe.argc;
+  struct op *ops = calloc(nops ? nops : 1, sizeof(struct op));
+  if (!ops) fail("plan", "", ENOMEM, NULL);
+  for (uint32_t i = 0; i < nops; i++)
+    if (parse_frame(planframe.args[i].data, planframe.args[i].len, &ops[i]) < 0) fail("plan", "", EPROTO, "malformed op");
+  if (nops == 0 || ops[0].code != OP_CLONE) fail("plan", "", EPROTO, "plan does not start with clone");
+
+  cur_op = "clone";
+  uint64_t flags = u_arg(&ops[0], 0);
+  const char *cgroup = s_arg(&ops[0], 1), *fifo = s_arg(&ops[0], 2);
+  int foreground = u_arg(&ops[0], 3) != 0;
+
+  hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (hostproc < 0) fail("open /proc", "/proc", errno, NULL);
+  fifofd = open(fifo, O_PATH | O_CLOEXEC);
+  if (fifofd < 0) fail("open exec.fifo", fifo, errno, NULL);
+  int cgfd = -1;
+  if (*cgroup) {
+    cgfd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cgfd < 0) fail("open cgroup", cgroup, errno, NULL);
+  }
+
+  /* Signals are runts' business: in the foreground it forwards them to the
+   * container, so this process waits for the init without being interrupted. */
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &old);
+
+  struct clone_args ca;
+  memset(&ca, 0, sizeof ca);
+  ca.flags = flags | (cgfd >= 0 ? CLONE_INTO_CGROUP : 0);
+  ca.exit_signal = SIGCHLD;
+  ca.cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0;
+  pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+  if (pid < 0) fail("clone3", cgroup, errno, "creating the container's namespaces");
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
+    if (cgfd >= 0) close(cgfd);
+    for (uint32_t i = 1; i < nops; i++) {
+      cur_op = "plan";
+      run_op(&ops[i]);
+    }
+    _exit(0);
+  }
+  send_u64(MSG_PID, (uint64_t)pid);
+  close(sock);
+  if (!foreground) return 0;
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return 255;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}

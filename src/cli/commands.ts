@@ -1,0 +1,127 @@
+// The command table: names, flags and usage of every runts command (runc's CLI). The
+// handlers load lazily so a call pays only for the command it runs.
+import type { Context } from "../container/context.ts";
+import type { FlagSpec, Parsed } from "./flags.ts";
+
+export type Handler = (args: Parsed, ctx: Context) => Promise<number> | number;
+
+export interface CommandSpec {
+  name: string;
+  describe: string;
+  usage: string;
+  flags: FlagSpec[];
+  /** exec: flags end at the first positional (the rest is the process's command line). */
+  stopAtPositional?: boolean;
+  load: () => Promise<{ default: Handler }>;
+}
+
+const bundle: FlagSpec = { name: "bundle", alias: ["b"], type: "string", default: ".", describe: "path to the root of the bundle directory" };
+const pidFile: FlagSpec = { name: "pid-file", type: "string", describe: "file to write the process id to" };
+const consoleSocket: FlagSpec = { name: "console-socket", type: "string", describe: "path to an AF_UNIX socket which will receive the pty master" };
+const noPivot: FlagSpec = { name: "no-pivot", type: "boolean", describe: "do not use pivot_root (for a rootfs on ramdisk)" };
+const noNewKeyring: FlagSpec = { name: "no-new-keyring", type: "boolean", describe: "do not create a new session keyring" };
+const preserveFds: FlagSpec = { name: "preserve-fds", type: "number", default: 0, describe: "pass N additional file descriptors (3..3+N-1) to the container" };
+const format: FlagSpec = { name: "format", alias: ["f"], type: "string", default: "table", describe: "output format: table or json" };
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: "create",
+    describe: "create a container (its process waits for `start`)",
+    usage: "create [flags] <container-id>",
+    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds],
+    load: () => import("./create.ts"),
+  },
+  {
+    name: "start",
+    describe: "start the user process of a created container",
+    usage: "start <container-id>",
+    flags: [],
+    load: () => import("./start.ts"),
+  },
+  {
+    name: "run",
+    describe: "create and start a container, and wait for it unless --detach",
+    usage: "run [flags] <container-id>",
+    flags: [
+      bundle,
+      consoleSocket,
+      pidFile,
+      noPivot,
+      noNewKeyring,
+      preserveFds,
+      { name: "detach", alias: ["d"], type: "boolean", describe: "detach from the container's process" },
+      { name: "keep", type: "boolean", describe: "do not delete the container after it exits" },
+    ],
+    load: () => import("./run.ts"),
+  },
+  {
+    name: "state",
+    describe: "print the state of a container as JSON",
+    usage: "state <container-id>",
+    flags: [],
+    load: () => import("./state.ts"),
+  },
+  {
+    name: "kill",
+    describe: "send a signal (default SIGTERM) to the container's init process",
+    usage: "kill [flags] <container-id> [signal]",
+    flags: [{ name: "all", alias: ["a"], type: "boolean", describe: "send the signal to all processes in the container" }],
+    load: () => import("./kill.ts"),
+  },
+  {
+    name: "delete",
+    describe: "delete a container and everything it holds",
+    usage: "delete [flags] <container-id>",
+    flags: [{ name: "force", alias: ["f"], type: "boolean", describe: "kill the container first if it is still running" }],
+    load: () => import("./delete.ts"),
+  },
+  {
+    name: "list",
+    describe: "list the containers under --root",
+    usage: "list [flags]",
+    flags: [format, { name: "quiet", alias: ["q"], type: "boolean", describe: "print only the container ids" }],
+    load: () => import("./list.ts"),
+  },
+  {
+    name: "ps",
+    describe: "list the processes running in a container",
+    usage: "ps [flags] <container-id> [ps options]",
+    flags: [format],
+    stopAtPositional: true,
+    load: () => import("./ps.ts"),
+  },
+  {
+    name: "pause",
+    describe: "freeze every process of a container",
+    usage: "pause <container-id>",
+    flags: [],
+    load: () => import("./pause.ts"),
+  },
+  {
+    name: "resume",
+    describe: "thaw a paused container",
+    usage: "resume <container-id>",
+    flags: [],
+    load: () => import("./resume.ts"),
+  },
+  {
+    name: "spec",
+    describe: "write a new config.json into the bundle directory",
+    usage: "spec [flags]",
+    flags: [bundle, { name: "rootless", type: "boolean", describe: "a spec for a rootless container" }],
+    load: () => import("./spec.ts"),
+  },
+];
+
+/** runc's global flags; they come before the command. */
+export const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: "root", type: "string", default: "/run/runts", describe: "directory for the containers' state" },
+  { name: "log", type: "string", describe: "log file (default: stderr only)" },
+  { name: "log-format", type: "string", default: "text", describe: "log format: text or json" },
+  { name: "debug", type: "boolean", describe: "enable debug logging" },
+  { name: "systemd-cgroup", type: "boolean", describe: "use the systemd cgroup driver (not supported yet)" },
+  { name: "rootless", type: "string", default: "auto", describe: "rootless mode: true, false or auto (only false/auto as root)" },
+  { name: "criu", type: "string", describe: "accepted for runc compatibility; checkpointing is not supported" },
+  { name: "help", alias: ["h"], type: "boolean", describe: "show help" },
+  { name: "version", alias: ["v"], type: "boolean", describe: "print the version" },
+];

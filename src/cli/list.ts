@@ -1,0 +1,32 @@
+import { readdirSync } from "node:fs";
+import { stateJson, withContainer } from "../container/lifecycle.ts";
+import { RuntsError } from "../errors.ts";
+import type { Handler } from "./commands.ts";
+
+const handler: Handler = (args, ctx) => {
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(ctx.root).sort();
+  } catch {}
+  const states = ids.flatMap((id) => {
+    try {
+      return [withContainer(ctx, id, stateJson)];
+    } catch {
+      return [];
+    }
+  });
+  if (args.flags.quiet) {
+    for (const s of states) process.stdout.write(`${s.id}\n`);
+  } else if (args.flags.format === "json") {
+    process.stdout.write(JSON.stringify(states) + "\n");
+  } else if (args.flags.format === "table") {
+    const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
+    for (const s of states) rows.push([s.id, s.pid, s.status, s.bundle, s.created, s.owner].map(String));
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) process.stdout.write(r.map((v, c) => v.padEnd(widths[c]! + 3)).join("").trimEnd() + "\n");
+  } else {
+    throw new RuntsError("list", "", 0, `unknown --format ${args.flags.format}`);
+  }
+  return 0;
+};
+export default handler;

@@ -1,0 +1,120 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { posix } from "node:path";
+import { cgroup2Root, cgroupDirFor, createCgroup, killCgroup, removeCgroup } from "../cgroups/v2.ts";
+import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
+import { launch, type Launched } from "../helper/launch.ts";
+import { runHooks, type HookState } from "../hooks.ts";
+import { hostFacts } from "../plan/facts.ts";
+import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
+import { loadSpec } from "../spec/load.ts";
+import { validateId } from "../state/container-id.ts";
+import { StateDir, writePidFile, type StoredState } from "../state/state-dir.ts";
+import { processStartTime } from "../state/status.ts";
+import { mkfifo } from "../sys.ts";
+import type { Context } from "./context.ts";
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  noPivot: boolean;
+  preserveFds: number;
+  /** `run` without --detach: the helper stays and exits with the container's status. */
+  foreground: boolean;
+}
+
+export function hookState(s: StoredState, status: string): HookState {
+  return {
+    ociVersion: s.ociVersion,
+    id: s.id,
+    status,
+    pid: s.pid || undefined,
+    bundle: s.bundle,
+    annotations: s.annotations,
+  };
+}
+
+/** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
+export function create(ctx: Context, o: CreateOptions): { state: StoredState; launched: Launched } {
+  const id = validateId(o.id);
+  const bundle = posix.resolve(o.bundle);
+  if (!existsSync(bundle)) throw new RuntsError("create: bundle", bundle, 2);
+  const dir = new StateDir(ctx.root, id);
+  dir.create();
+  let state: StoredState | undefined;
+  try {
+    const spec = loadSpec(bundle);
+    const rootfs = rootfsPath(spec, bundle);
+    if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
+    const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
+    const plan = planContainer(spec, {
+      bundle,
+      rootfs,
+      fifoPath: dir.fifoPath,
+      cgroupDir,
+      foreground: o.foreground,
+      noPivot: o.noPivot,
+      preserveFds: o.preserveFds,
+      facts: hostFacts,
+    });
+    for (const w of plan.warnings) ctx.log.warn(w);
+    state = {
+      ociVersion: spec.ociVersion,
+      id,
+      pid: 0,
+      pidStartTime: "",
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: "",
+      annotations: spec.annotations,
+      cgroupDir,
+      hooks: spec.hooks,
+      creating: true,
+    };
+    dir.write(state);
+    createCgroup(cgroupDir);
+    mkfifo(dir.fifoPath, 0o622);
+    const s = state;
+    const launched = launch(plan.ops, {
+      preserveFds: o.preserveFds,
+      onPid(pid) {
+        s.pid = pid;
+        s.pidStartTime = processStartTime(pid) ?? "";
+        dir.write(s);
+        if (plan.oomScoreAdj !== undefined) {
+          const file = `/proc/${pid}/oom_score_adj`;
+          wrapSys("set oom_score_adj", file, () => writeFileSync(file, String(plan.oomScoreAdj)));
+        }
+      },
+      onSync(name) {
+        if (name !== SYNC_CREATE_RUNTIME) throw new RuntsError("sync", name, 0, "unknown sync point");
+        const hs = hookState(s, "creating");
+        runHooks("prestart", spec.hooks?.prestart, hs);
+        runHooks("createRuntime", spec.hooks?.createRuntime, hs);
+        return JSON.stringify(hookState(s, "created"));
+      },
+    });
+    delete state.creating;
+    dir.write(state);
+    if (o.pidFile) writePidFile(o.pidFile, state.pid);
+    dir.unlock();
+    return { state, launched };
+  } catch (err) {
+    if (state) destroy(state);
+    dir.remove();
+    throw err;
+  }
+}
+
+/** Kills whatever is left of a container and removes its cgroup (not its state directory). */
+export function destroy(s: StoredState): void {
+  if (s.cgroupDir && existsSync(s.cgroupDir)) {
+    killCgroup(s.cgroupDir);
+    removeCgroup(s.cgroupDir);
+  } else if (s.pid > 0 && processStartTime(s.pid) === s.pidStartTime) {
+    try {
+      process.kill(s.pid, "SIGKILL");
+    } catch {}
+  }
+}

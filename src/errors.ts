@@ -1,0 +1,90 @@
+import { constants } from "node:os";
+
+const errnoNames = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, num]) => [num, name]),
+);
+
+/** A failure with the context a user needs: what was being done, on what, and the errno. */
+export class RuntsError extends Error {
+  constructor(
+    readonly op: string,
+    readonly path = "",
+    readonly errno = 0,
+    readonly detail = "",
+  ) {
+    super(formatError(op, path, errno, detail));
+  }
+}
+
+export function formatError(op: string, path: string, errno: number, detail: string): string {
+  let msg = op;
+  if (path) msg += ` ${JSON.stringify(path)}`;
+  if (detail) msg += `: ${detail}`;
+  if (errno) msg += `: ${strerror(errno)} (${errnoNames.get(errno) ?? "errno " + errno})`;
+  return msg;
+}
+
+const messages: Record<string, string> = {
+  EPERM: "operation not permitted",
+  ENOENT: "no such file or directory",
+  ESRCH: "no such process",
+  EINTR: "interrupted system call",
+  EIO: "input/output error",
+  ENXIO: "no such device or address",
+  E2BIG: "argument list too long",
+  ENOEXEC: "exec format error",
+  EBADF: "bad file descriptor",
+  ECHILD: "no child processes",
+  EAGAIN: "resource temporarily unavailable",
+  ENOMEM: "cannot allocate memory",
+  EACCES: "permission denied",
+  EBUSY: "device or resource busy",
+  EEXIST: "file exists",
+  EXDEV: "invalid cross-device link",
+  ENODEV: "no such device",
+  ENOTDIR: "not a directory",
+  EISDIR: "is a directory",
+  EINVAL: "invalid argument",
+  ENFILE: "too many open files in system",
+  EMFILE: "too many open files",
+  ENOSPC: "no space left on device",
+  EROFS: "read-only file system",
+  EPIPE: "broken pipe",
+  ERANGE: "numerical result out of range",
+  ENAMETOOLONG: "file name too long",
+  ENOSYS: "function not implemented",
+  ELOOP: "too many levels of symbolic links",
+  EPROTO: "protocol error",
+  EOPNOTSUPP: "operation not supported",
+  ETIMEDOUT: "timed out",
+};
+
+export function strerror(errno: number): string {
+  return messages[errnoNames.get(errno) ?? ""] ?? `errno ${errno}`;
+}
+
+/** The errno of a Node/Bun system error (err.errno is negative there), or 0. */
+export function errnoOf(err: unknown): number {
+  const e = err as { errno?: number; code?: string };
+  if (typeof e?.errno === "number") return Math.abs(e.errno);
+  if (typeof e?.code === "string") return (constants.errno as Record<string, number>)[e.code] ?? 0;
+  return 0;
+}
+
+/** Wraps a Node/Bun system error thrown by fn into a RuntsError naming op and path. */
+export function wrapSys<T>(op: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RuntsError) throw err;
+    const errno = errnoOf(err);
+    throw new RuntsError(op, path, errno, errno ? "" : String((err as Error)?.message ?? err));
+  }
+}
+
+/** A config.json value runts cannot honour; the message starts with the JSON path. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(`config.json: ${message}`);
+  }
+}

@@ -1,0 +1,95 @@
+// Starts runts-init from a sealed memfd, hands it the plan and answers its sync points.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { constants } from "node:os";
+import helperImage from "../../build/runts-init" with { type: "file" };
+import { RuntsError } from "../errors.ts";
+import * as sys from "../sys.ts";
+import {
+  decodePayload,
+  encodeFrame,
+  encodePlan,
+  fieldInt,
+  fieldString,
+  MAX_FRAME,
+  Msg,
+  type Message,
+  type PlanOp,
+} from "./protocol.ts";
+
+export interface LaunchOptions {
+  /** Caller fds 3..3+n-1 passed through to the container (--preserve-fds). */
+  preserveFds: number;
+  /** Called at each OP_SYNC; its result is sent back as the CONTINUE payload. */
+  onPid(pid: number): void;
+  onSync(name: string): string;
+}
+
+export interface Launched {
+  pid: number;
+  /** The helper's exit status; in the foreground, the container's (128+N when killed). */
+  exited: Promise<number>;
+}
+
+function readMessage(fd: number): Message | null {
+  const head = sys.readExactly(fd, 4);
+  if (head.length === 0) return null;
+  if (head.length < 4) throw new RuntsError("read from runts-init", "", 0, "truncated message");
+  const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
+  if (len > MAX_FRAME) throw new RuntsError("read from runts-init", "", 0, `message of ${len} bytes`);
+  const body = sys.readExactly(fd, len);
+  if (body.length < len) throw new RuntsError("read from runts-init", "", 0, "truncated message");
+  return decodePayload(body);
+}
+
+/** Runs the plan up to OP_READY: the container init then waits on exec.fifo. */
+export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
+  const image = readFileSync(helperImage);
+  const memfd = sys.sealedMemfd("runts-init", image);
+  const [ours, theirs] = sys.socketPair();
+  const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
+  let helper: ChildProcess;
+  try {
+    helper = spawn(`/proc/self/fd/${memfd}`, [String(3 + opts.preserveFds)], {
+      argv0: "runts-init",
+      stdio: ["inherit", "inherit", "inherit", ...preserved, theirs],
+      env: {},
+    });
+  } finally {
+    sys.close(theirs);
+    sys.close(memfd);
+  }
+  const exited = new Promise<number>((resolve) => {
+    helper.on("exit", (code, signal) => resolve(code ?? 128 + ((signal && constants.signals[signal]) || 0)));
+  });
+  helper.on("error", () => {}); // reported through the socket or its exit status
+  let pid = 0;
+  try {
+    sys.writeAll(ours, encodePlan(plan));
+    for (;;) {
+      const m = readMessage(ours);
+      if (!m) {
+        throw new RuntsError("container init", "", 0, "exited during setup without reporting an error");
+      }
+      switch (m.type) {
+        case Msg.PID:
+          pid = fieldInt(m, 0);
+          opts.onPid(pid);
+          break;
+        case Msg.SYNC: {
+          const data = opts.onSync(fieldString(m, 0));
+          sys.writeAll(ours, encodeFrame(Msg.CONTINUE, [data]));
+          break;
+        }
+        case Msg.READY:
+          return { pid, exited };
+        case Msg.ERROR:
+          throw new RuntsError(fieldString(m, 0), fieldString(m, 1), fieldInt(m, 2), fieldString(m, 3));
+        default:
+          throw new RuntsError("read from runts-init", "", 0, `unexpected message type ${m.type}`);
+      }
+    }
+  } finally {
+    sys.close(ours);
+  }
+}

@@ -1,0 +1,95 @@
+// The one place that turns a validated config.json into the plan runts-init executes
+// (runc's specconv). Pure: host facts come in through HostFacts.
+import { posix } from "node:path";
+import { ConfigError } from "../errors.ts";
+import type { PlanOp } from "../helper/protocol.ts";
+import type { Hook, Spec } from "../spec/types.ts";
+import { planDevices } from "./devices.ts";
+import type { HostFacts } from "./facts.ts";
+import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
+import { planNamespaces } from "./namespaces.ts";
+import { planProcess } from "./process.ts";
+import { planSysctl } from "./sysctl.ts";
+
+export interface CreateContext {
+  bundle: string;
+  rootfs: string;
+  fifoPath: string;
+  /** The container's cgroup v2 directory on the host. */
+  cgroupDir: string;
+  foreground: boolean;
+  noPivot: boolean;
+  preserveFds: number;
+  facts: HostFacts;
+}
+
+export interface ContainerPlan {
+  ops: PlanOp[];
+  warnings: string[];
+  /** Set by runts on /proc/PID/oom_score_adj from the host, as runc does. */
+  oomScoreAdj?: number;
+}
+
+/** The sync point at which runts runs the prestart and createRuntime hooks. */
+export const SYNC_CREATE_RUNTIME = "createRuntime";
+
+function hookOps(kind: string, hooks: Hook[] | undefined): PlanOp[] {
+  return (hooks ?? []).map((h) => ({
+    op: "HOOK" as const,
+    args: [kind, h.path, h.timeout ?? 0, (h.args ?? [h.path]).length, ...(h.args ?? [h.path]), ...(h.env ?? [])],
+  }));
+}
+
+/** The rootfs of a bundle, as an absolute path. */
+export function rootfsPath(spec: Spec, bundle: string): string {
+  if (!spec.root?.path) throw new ConfigError("root.path: required");
+  return posix.resolve(bundle, spec.root.path);
+}
+
+export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
+  const linux = spec.linux ?? {};
+  const ns = planNamespaces(linux.namespaces);
+  const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap());
+  const propagation = rootPropagation(linux.rootfsPropagation);
+  const hooks = spec.hooks ?? {};
+  const ops: PlanOp[] = [
+    {
+      op: "CLONE",
+      args: [ns.cloneFlags, ctx.cgroupDir, ctx.fifoPath, ctx.foreground ? 1 : 0, ...ns.join.flatMap((j) => [j.flag, j.path])],
+    },
+    { op: "ROOTFS", args: [ctx.rootfs, propagation.initial] },
+    ...planMounts(spec.mounts, {
+      bundle: ctx.bundle,
+      facts: ctx.facts,
+      hasNamespace: (t) => ns.has(t),
+      cgroupDir: ctx.cgroupDir,
+    }),
+    ...planDevices(linux.devices, spec.mounts, ns.has("user")),
+    { op: "MKDIR", args: [containerPath(spec.process!.cwd), 0o755] },
+  ];
+  const needsSync = ["prestart", "createRuntime", "createContainer", "startContainer"].some(
+    (k) => (hooks[k as keyof typeof hooks]?.length ?? 0) > 0,
+  );
+  if (needsSync) ops.push({ op: "SYNC", args: [SYNC_CREATE_RUNTIME] });
+  ops.push(...hookOps("createContainer hook", hooks.createContainer));
+  ops.push({ op: ctx.noPivot ? "MOVE_ROOT" : "PIVOT_ROOT", args: [] });
+  if (propagation.final) {
+    ops.push({ op: "SETATTR", args: ["/", 0, 0, propagation.final.flag, propagation.final.recursive ? 1 : 0] });
+  }
+  if (spec.hostname !== undefined) {
+    if (!ns.has("uts")) throw new ConfigError("hostname: needs a new uts namespace");
+    ops.push({ op: "HOSTNAME", args: [spec.hostname] });
+  }
+  if (spec.domainname !== undefined) {
+    if (!ns.has("uts")) throw new ConfigError("domainname: needs a new uts namespace");
+    ops.push({ op: "DOMAINNAME", args: [spec.domainname] });
+  }
+  ops.push(...planSysctl(linux.sysctl, (t) => ns.has(t) && !ns.join.some((j) => j.type === t)));
+  for (const p of linux.readonlyPaths ?? []) ops.push({ op: "READONLY", args: [containerPath(p)] });
+  for (const p of linux.maskedPaths ?? []) ops.push({ op: "MASK", args: [containerPath(p)] });
+  if (spec.root?.readonly) ops.push({ op: "REMOUNT_ROOT_RO", args: [] });
+  ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
+  ops.push(...hookOps("startContainer hook", hooks.startContainer));
+  ops.push(proc.exec);
+  return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
+}

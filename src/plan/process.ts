@@ -1,0 +1,61 @@
+import { posix } from "node:path";
+import { ConfigError } from "../errors.ts";
+import type { PlanOp } from "../helper/protocol.ts";
+import type { Process } from "../spec/types.ts";
+import { capabilityMasks } from "./capabilities.ts";
+import { rlimitNumber } from "./rlimits.ts";
+
+export interface ProcessPlan {
+  /** Ops up to the user switch, capabilities and cwd; before the init reports ready. */
+  setup: PlanOp[];
+  /** Where runts-init looks for args[0], in order (the container's $PATH lookup). */
+  lookup: PlanOp;
+  exec: PlanOp;
+  warnings: string[];
+}
+
+/** Candidates for args[0]: itself when it has a slash, else each directory of the container's PATH. */
+export function execCandidates(arg0: string, env: string[]): string[] {
+  if (arg0.includes("/")) return [arg0];
+  const pathVar = env.filter((e) => e.startsWith("PATH=")).pop()?.slice(5);
+  if (pathVar === undefined) return [];
+  return pathVar.split(":").map((dir) => posix.join(dir || ".", arg0));
+}
+
+/** process.* -> ops, except seccomp and hooks (planned by their own modules). */
+export function planProcess(p: Process | undefined, preserveFds: number, lastCap: number): ProcessPlan {
+  if (!p) throw new ConfigError("process: required to create a container");
+  if (!p.args?.length) throw new ConfigError("process.args: must name the program to run");
+  if (!posix.isAbsolute(p.cwd)) throw new ConfigError(`process.cwd: must be an absolute path (got ${JSON.stringify(p.cwd)})`);
+  const env = p.env ?? [];
+  for (const [i, e] of env.entries()) {
+    if (!e.includes("=")) throw new ConfigError(`process.env[${i}]: ${JSON.stringify(e)} is not NAME=VALUE`);
+  }
+  const setup: PlanOp[] = [];
+  for (const [i, r] of (p.rlimits ?? []).entries()) {
+    const where = `process.rlimits[${i}]`;
+    if (r.soft > r.hard) throw new ConfigError(`${where}: soft limit ${r.soft} is above hard limit ${r.hard}`);
+    setup.push({ op: "RLIMIT", args: [rlimitNumber(r.type, `${where}.type`), BigInt(r.soft), BigInt(r.hard)] });
+  }
+  const u = p.user;
+  setup.push({ op: "USER", args: [u.uid, u.gid, ...(u.additionalGids ?? [])] });
+  setup.push({ op: "UMASK", args: [u.umask ?? 0o022] });
+  const caps = capabilityMasks(p.capabilities, lastCap);
+  setup.push({
+    op: "CAPS",
+    args: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient, lastCap],
+  });
+  setup.push({ op: "CHDIR", args: [p.cwd] });
+  if (p.noNewPrivileges) setup.push({ op: "NO_NEW_PRIVS", args: [] });
+  const warnings = caps.unsupported.map((c) => `capability ${c} is not supported by this kernel; left out`);
+  const candidates = execCandidates(p.args[0]!, env);
+  if (!candidates.length) {
+    throw new ConfigError(`process.args[0]: ${JSON.stringify(p.args[0])} has no slash and process.env sets no PATH`);
+  }
+  return {
+    setup,
+    lookup: { op: "LOOKUP", args: candidates },
+    exec: { op: "EXEC", args: [preserveFds, p.args.length, ...p.args, ...env] },
+    warnings,
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * Helpers for integration tests that run real containers as root, with either runts or runc
+ * (the oracle). Tests always pass `--root` (see ROOTS) so they never touch a user's /run/runts.
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const RUNTS = path.resolve(REPO, "dist/runts");
+/** The oracle. */
+export const RUNC = existsSync("/usr/sbin/runc") ? "/usr/sbin/runc" : "runc";
+/** State roots passed with --root, one per runtime. */
+export const ROOTS = { runts: "/run/runts-test", runc: "/run/runc-test" } as const;
+
+export const isRoot = process.getuid?.() === 0;
+
+/** Integration tests call this first: they fail (never skip silently) when not root. */
+export function requireRoot(): void {
+  if (!isRoot) throw new Error("integration tests need root");
+}
+
+export interface RunResult {
+  /** Exit status; -1 when killed by a signal (see `signal`) or not started. */
+  code: number;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  input?: string;
+  /** Default 20 000 ms; on expiry the runtime is SIGKILLed and the result says so. */
+  timeoutMs?: number;
+  /** Added to (and overriding) the current environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export const DEFAULT_TIMEOUT_MS = 20_000;
+
+/**
+ * Runs `bin args...` synchronously. stdout/stderr go to temporary files, not pipes, so a
+ * detached container that inherits them (`run -d`, `start`) does not keep this call waiting
+ * until the container exits.
+ */
+export function runtime(bin: string, args: string[], opts: RunOptions = {}): RunResult {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const dir = mkdtempSync(path.join(tmpdir(), "runts-run-"));
+  const fds: number[] = [];
+  try {
+    let stdin: number | "ignore" = "ignore";
+    if (opts.input !== undefined) {
+      writeFileSync(path.join(dir, "in"), opts.input);
+      stdin = openSync(path.join(dir, "in"), "r");
+      fds.push(stdin);
+    }
+    const out = openSync(path.join(dir, "out"), "w+");
+    fds.push(out);
+    const err = openSync(path.join(dir, "err"), "w+");
+    fds.push(err);
+    const r = spawnSync(bin, args, {
+      stdio: [stdin, out, err],
+      timeout: timeoutMs,
+      killSignal: "SIGKILL",
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      cwd: opts.cwd,
+    });
+    const stdout = readFileSync(path.join(dir, "out"), "utf8");
+    let stderr = readFileSync(path.join(dir, "err"), "utf8");
+    const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
+    if (timedOut) stderr += `\n[harness] ${bin} ${args.join(" ")}: timed out after ${timeoutMs} ms, killed\n`;
+    else if (r.error) stderr += `\n[harness] ${bin}: ${r.error.message}\n`;
+    return { code: r.status ?? -1, signal: r.signal ?? null, stdout, stderr, timedOut };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let idCounter = 0;
+/** A container id unique across parallel test processes, e.g. `t-4242-3-9f1c2a`. */
+export function uniqueId(prefix = "t"): string {
+  idCounter += 1;
+  const rand = Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, "0");
+  return `${prefix}-${process.pid}-${idCounter}-${rand}`;
+}
+
+/** Runs `<bin> --root <root> delete --force <id>`, ignoring any error. For afterEach. */
+export function forceCleanup(bin: string, root: string, id: string): void {
+  try {
+    runtime(bin, ["--root", root, "delete", "--force", id], { timeoutMs: 10_000 });
+  } catch {
+    // best effort
+  }
+}
+
+function readText(p: string): string | null {
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/** Directories under `dir` (not following symlinks) whose name contains `id`, up to `depth` levels. */
+function findDirs(dir: string, id: string, depth: number, found: Set<string>): void {
+  if (depth <= 0) return;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const p = path.join(dir, e.name);
+    if (e.name.includes(id)) found.add(p);
+    findDirs(p, id, depth - 1, found);
+  }
+}
+
+/**
+ * Everything left of container `id` on the host, as human-readable strings; [] means clean.
+ * Looks at the state dir `<root>/<id>`, cgroup dirs (up to 4 levels deep under /sys/fs/cgroup
+ * and /sys/fs/cgroup/unified) whose name contains the id, mounts whose mount point or source
+ * contains it, and processes whose cmdline, environ or cgroup mention it (except zombies
+ * already orphaned to the host's pid 1, which only await reaping).
+ */
+export function leftovers(id: string, root: string): string[] {
+  const out: string[] = [];
+  const stateDir = path.join(root, id);
+  if (existsSync(stateDir)) out.push(`state dir ${stateDir}`);
+
+  const cg = new Set<string>();
+  for (const base of ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]) findDirs(base, id, 4, cg);
+  for (const d of [...cg].sort()) out.push(`cgroup ${d}`);
+
+  for (const line of (readText("/proc/self/mountinfo") ?? "").split("\n")) {
+    const m = parseMountinfoLine(line);
+    if (m && (m.mountPoint.includes(id) || m.source.includes(id))) out.push(`mount ${m.mountPoint} (${m.fsType} from ${m.source})`);
+  }
+
+  let pids: string[] = [];
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid);
+  } catch {
+    // no /proc: nothing to report
+  }
+  for (const pid of pids) {
+    const why: string[] = [];
+    const cmdline = readText(`/proc/${pid}/cmdline`);
+    if (cmdline === null) continue; // exited meanwhile
+    if (cmdline.includes(id)) why.push("cmdline");
+    if (readText(`/proc/${pid}/environ`)?.includes(id)) why.push("environ");
+    if (readText(`/proc/${pid}/cgroup`)?.includes(id)) why.push("cgroup");
+    if (why.length === 0) continue;
+    // A zombie orphaned to the host's init is waiting to be reaped (this VM's init reaps
+    // orphans only every couple of seconds); the runtime has nothing more to clean up.
+    const status = readText(`/proc/${pid}/status`) ?? "";
+    if (/^State:\s*Z/m.test(status) && /^PPid:\s*1$/m.test(status)) continue;
+    let exe = "";
+    try {
+      exe = readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      // zombie or kernel thread
+    }
+    const cmd = cmdline.split("\0").filter(Boolean).join(" ") || exe || "?";
+    out.push(`process ${pid} (${cmd}) [${why.join(",")}]`);
+  }
+  return out;
+}
+
+export interface MountinfoEntry {
+  id: number;
+  parentId: number;
+  majorMinor: string;
+  root: string;
+  mountPoint: string;
+  options: string;
+  optional: string[];
+  fsType: string;
+  source: string;
+  superOptions: string;
+}
+
+const unescapeMountinfo = (s: string): string =>
+  s.replace(/\\([0-3][0-7]{2})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** Parses one /proc/PID/mountinfo line (the same shape probe.c reports); null if malformed. */
+export function parseMountinfoLine(line: string): MountinfoEntry | null {
+  const f = line.trim().split(" ");
+  const dash = f.indexOf("-", 6);
+  if (f.length < 6 || dash < 0 || dash + 2 >= f.length) return null;
+  return {
+    id: Number(f[0]),
+    parentId: Number(f[1]),
+    majorMinor: f[2]!,
+    root: unescapeMountinfo(f[3]!),
+    mountPoint: unescapeMountinfo(f[4]!),
+    options: f[5]!,
+    optional: f.slice(6, dash),
+    fsType: f[dash + 1]!,
+    source: unescapeMountinfo(f[dash + 2]!),
+    superOptions: f[dash + 3] ?? "",
+  };
+}
+
+/** The cgroup v2 hierarchy: /sys/fs/cgroup on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one. */
+export function cgroupV2Root(): string {
+  const mounts = (readText("/proc/self/mountinfo") ?? "")
+    .split("\n")
+    .map(parseMountinfoLine)
+    .filter((m): m is MountinfoEntry => m !== null && m.fsType === "cgroup2");
+  for (const want of ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]) {
+    if (mounts.some((m) => m.mountPoint === want)) return want;
+  }
+  throw new Error("no cgroup2 hierarchy mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified");
+}
+
+/** RLIMIT value: a number, or "unlimited" for RLIM_INFINITY. */
+export type RlimitValue = number | "unlimited";
+
+/** What `probe info` prints (test/probe/probe.c). */
+export interface ProbeInfo {
+  pid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  /** Supplementary groups (getgroups). */
+  groups: number[];
+  /** Octal, from /proc/self/status, e.g. "0022". */
+  umask: string;
+  /** getcwd(), or "errno N". */
+  cwd: string;
+  hostname: string;
+  domainname: string;
+  /** readlink /proc/self/exe, or "errno N". */
+  exe: string;
+  /** 16 hex digits without 0x, as in /proc/self/status, e.g. bnd "0000000020000420". */
+  caps: { inh: string; prm: string; eff: string; bnd: string; amb: string };
+  noNewPrivs: number;
+  /** 0 disabled, 1 strict, 2 filter. */
+  seccomp: number;
+  /** Number of seccomp filters attached (absent on kernels without Seccomp_filters). */
+  seccompFilters?: number;
+  /** Blocked / ignored signal masks, hex as in /proc/self/status. */
+  sigBlk: string;
+  sigIgn: string;
+  oomScoreAdj: number;
+  /** Lines of /proc/self/cgroup, e.g. "0::/" or "4:memory:/foo". */
+  cgroup: string[];
+  /** /proc/self/mountinfo, in order; octal escapes decoded. */
+  mounts: MountinfoEntry[];
+  /** Open fds (excluding the one used to list /proc/self/fd); target is the readlink or "errno N". */
+  fds: { fd: number; target: string }[];
+  /** Keyed by name, e.g. rlimits.RLIMIT_NOFILE.soft. */
+  rlimits: Record<string, { soft: RlimitValue; hard: RlimitValue }>;
+  env: string[];
+  /** "ifname addr/prefix", IPv4 and IPv6, e.g. "lo 127.0.0.1/8". */
+  ips: string[];
+  /** personality(0xffffffff). */
+  personality: number;
+  /** getpriority(PRIO_PROCESS, 0). */
+  nice: number;
+  /** Raw ioprio_get(IOPRIO_WHO_PROCESS, 0): class = v >> 13, level = v & 0x1fff; -1 on error. */
+  ioprio: number;
+  /** From sched_getattr; the last five are absent if only sched_getscheduler worked. */
+  sched: {
+    policy: string; // "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE", "SCHED_DEADLINE"
+    priority: number;
+    nice?: number;
+    flags?: number;
+    runtime?: number;
+    deadline?: number;
+    period?: number;
+  };
+  /** CPU affinity list, e.g. "0-1" or "0,2-3". */
+  cpus: string;
+  /** readlink /proc/self/ns/*, e.g. ns.pid = "pid:[4026531836]". */
+  ns: Partial<Record<"cgroup" | "ipc" | "mnt" | "net" | "pid" | "time" | "user" | "uts", string>>;
+}
+
+/** Parses `probe info` output (tolerating other lines around the JSON object). */
+export function probeInfo(stdout: string): ProbeInfo {
+  const candidates = [stdout.trim(), ...stdout.split("\n").filter((l) => l.startsWith("{"))];
+  for (const c of candidates) {
+    try {
+      const v: unknown = JSON.parse(c);
+      if (typeof v === "object" && v !== null && typeof (v as { pid?: unknown }).pid === "number") return v as ProbeInfo;
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new Error(`not probe info output: ${JSON.stringify(stdout.slice(0, 500))}`);
+}
+
+/** Decodes a caps hex string ("0000000020000420") to a bigint. */
+export const capMask = (hex: string): bigint => BigInt(`0x${hex}`);
