@@ -30,7 +30,7 @@ enum {
 /* Ops. The first op of a plan must be OP_CLONE or OP_JOIN; the rest run in the
  * container init, in order. */
 enum {
-  OP_CLONE = 1,        /* [flags, cgroupDir, fifoPath, foreground] */
+  OP_CLONE = 1,        /* [flags, cgroupDir, fifoPath, foreground, initialCpuSet, (nsType, nsPath)...] */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
   OP_ROOTFS = 4,       /* [path, propagation] make private/slave, bind rootfs on itself */
@@ -64,6 +64,7 @@ enum {
   OP_IOPRIO = 32,      /* [value] */
   OP_AFFINITY = 33,    /* [mask bytes] */
   OP_MKDIR = 34,       /* [path, mode] */
+  OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
 };
 
 #endif

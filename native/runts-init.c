@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -419,7 +421,7 @@ static void op_readonly(const struct op *op) {
   }
   int tree = open_tree_fd(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
   if (tree < 0) fail("readonly path: clone", path, errno, NULL);
-  if (setattr_fd(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, 0, 1) < 0)
+  if (setattr_fd(tree, MOUNT_ATTR_RDONLY, 0, 0, 1) < 0)
     fail("readonly path: set read-only", path, errno, NULL);
   if (move_mount_fd(tree, fd) < 0) fail("readonly path", path, errno, NULL);
   close(tree);
@@ -618,6 +620,17 @@ static void op_sched(const struct op *op) {
   if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) fail("sched_setattr", "", errno, NULL);
 }
 
+static void op_loopback_up(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) fail("loopback up", "lo", errno, NULL);
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) fail("loopback up", "lo", errno, NULL);
+  close(fd);
+}
+
 static void op_exec(const struct op *op) {
   uint64_t preserve = u_arg(op, 0), nargs = u_arg(op, 1);
   char **argv = v_arg(op, 2, nargs);
@@ -686,6 +699,7 @@ static void run_op(const struct op *op) {
     if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)u_arg(op, 0)) < 0) fail("ioprio_set", "", errno, NULL);
     break;
   case OP_AFFINITY: op_affinity(op); break;
+  case OP_LOOPBACK_UP: op_loopback_up(); break;
   default: fail("plan", "", 0, "unknown op");
   }
 }
@@ -711,6 +725,19 @@ int main(int argc, char **argv) {
   uint64_t flags = u_arg(&ops[0], 0);
   const char *cgroup = s_arg(&ops[0], 1), *fifo = s_arg(&ops[0], 2);
   int foreground = u_arg(&ops[0], 3) != 0;
+  if (ops[0].argc < 5 || (ops[0].argc - 5) % 2) fail("clone", "", EPROTO, "malformed clone op");
+  if (ops[0].args[4].len) {
+    if (sched_setaffinity(0, ops[0].args[4].len, (cpu_set_t *)ops[0].args[4].data) < 0)
+      fail("sched_setaffinity (execCPUAffinity.initial)", "", errno, NULL);
+  }
+  /* Existing namespaces to join (user first, as runts orders them). */
+  for (uint32_t i = 5; i + 1 < ops[0].argc; i += 2) {
+    const char *path = s_arg(&ops[0], i + 1);
+    int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) fail("open namespace", path, errno, NULL);
+    if (setns(nsfd, (int)u_arg(&ops[0], i)) < 0) fail("setns", path, errno, NULL);
+    close(nsfd);
+  }
 
   hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (hostproc < 0) fail("open /proc", "/proc", errno, NULL);

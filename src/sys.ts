@@ -12,6 +12,7 @@ interface Libc {
   socketpair(domain: number, type: number, protocol: number, fds: number[]): number;
   flock(fd: number, op: number): number;
   mkfifo(path: string, mode: number): number;
+  syscall(nr: number, ...typedArgs: unknown[]): number;
 }
 
 let libc: Libc | undefined;
@@ -28,6 +29,7 @@ function c(): Libc {
     socketpair: lib.func("int socketpair(int domain, int type, int protocol, _Out_ int *fds)"),
     flock: lib.func("int flock(int fd, int op)"),
     mkfifo: lib.func("int mkfifo(const char *path, unsigned int mode)"),
+    syscall: lib.func("long syscall(long nr, ...)"),
   } as Libc;
   return libc;
 }
@@ -104,4 +106,19 @@ export function lockExclusive(fd: number, path: string): void {
 
 export function mkfifo(path: string, mode: number): void {
   check("mkfifo", path, c().mkfifo(path, mode));
+}
+
+const SYS_OPENAT2 = 437;
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_IN_ROOT = 0x10;
+
+/** Opens path inside root for reading, resolving every component inside root (openat2 RESOLVE_IN_ROOT). */
+export function openInRoot(rootFd: number, path: string): number {
+  const how = new Uint8Array(24);
+  const view = new DataView(how.buffer);
+  view.setBigUint64(0, BigInt(O_RDONLY | O_CLOEXEC), true);
+  view.setBigUint64(16, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), true);
+  return check("openat2", path, c().syscall(SYS_OPENAT2, "int", rootFd, "const char *", path, "uint8_t *", how, "size_t", 24));
 }

@@ -49,6 +49,7 @@ export const Op = {
   IOPRIO: 32,
   AFFINITY: 33,
   MKDIR: 34,
+  LOOPBACK_UP: 35,
 } as const;
 
 export type OpName = keyof typeof Op;

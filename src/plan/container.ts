@@ -9,6 +9,7 @@ import type { HostFacts } from "./facts.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
+import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 import { planSysctl } from "./sysctl.ts";
 
 export interface CreateContext {
@@ -49,13 +50,21 @@ export function rootfsPath(spec: Spec, bundle: string): string {
 export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const linux = spec.linux ?? {};
   const ns = planNamespaces(linux.namespaces);
-  const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap());
+  const passwd = spec.process?.env?.some((e) => e.startsWith("HOME=")) ? undefined : ctx.facts.readInRoot(ctx.rootfs, "/etc/passwd");
+  const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
   const ops: PlanOp[] = [
     {
       op: "CLONE",
-      args: [ns.cloneFlags, ctx.cgroupDir, ctx.fifoPath, ctx.foreground ? 1 : 0, ...ns.join.flatMap((j) => [j.flag, j.path])],
+      args: [
+        ns.cloneFlags,
+        ctx.cgroupDir,
+        ctx.fifoPath,
+        ctx.foreground ? 1 : 0,
+        initialAffinity(spec),
+        ...ns.join.flatMap((j) => [j.flag, j.path]),
+      ],
     },
     { op: "ROOTFS", args: [ctx.rootfs, propagation.initial] },
     ...planMounts(spec.mounts, {
@@ -88,8 +97,10 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   for (const p of linux.readonlyPaths ?? []) ops.push({ op: "READONLY", args: [containerPath(p)] });
   for (const p of linux.maskedPaths ?? []) ops.push({ op: "MASK", args: [containerPath(p)] });
   if (spec.root?.readonly) ops.push({ op: "REMOUNT_ROOT_RO", args: [] });
+  if (ns.has("network") && !ns.join.some((j) => j.type === "network")) ops.push({ op: "LOOPBACK_UP", args: [] });
+  ops.push(...planProcessAttributes(spec));
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer hook", hooks.startContainer));
-  ops.push(proc.exec);
+  ops.push(...planFinalAffinity(spec), proc.exec);
   return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
 }

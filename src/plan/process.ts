@@ -22,12 +22,22 @@ export function execCandidates(arg0: string, env: string[]): string[] {
   return pathVar.split(":").map((dir) => posix.join(dir || ".", arg0));
 }
 
-/** process.* -> ops, except seccomp and hooks (planned by their own modules). */
-export function planProcess(p: Process | undefined, preserveFds: number, lastCap: number): ProcessPlan {
+/** The home directory of uid in an /etc/passwd text, as runc sets HOME when the config does not. */
+export function homeFromPasswd(passwd: string | undefined, uid: number): string {
+  for (const line of (passwd ?? "").split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 7 && f[2] === String(uid) && f[5]) return f[5];
+  }
+  return "/";
+}
+
+/** process.* -> ops, except seccomp and hooks (planned by their own modules). passwd: the image's /etc/passwd. */
+export function planProcess(p: Process | undefined, preserveFds: number, lastCap: number, passwd?: string): ProcessPlan {
   if (!p) throw new ConfigError("process: required to create a container");
   if (!p.args?.length) throw new ConfigError("process.args: must name the program to run");
   if (!posix.isAbsolute(p.cwd)) throw new ConfigError(`process.cwd: must be an absolute path (got ${JSON.stringify(p.cwd)})`);
-  const env = p.env ?? [];
+  const env = [...(p.env ?? [])];
+  if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${homeFromPasswd(passwd, p.user.uid)}`);
   for (const [i, e] of env.entries()) {
     if (!e.includes("=")) throw new ConfigError(`process.env[${i}]: ${JSON.stringify(e)} is not NAME=VALUE`);
   }
