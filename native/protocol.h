@@ -37,7 +37,7 @@ enum {
   OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create] */
   OP_BIND = 6,         /* [source, target, recursive, create] */
   OP_SETATTR = 7,      /* [target, attrSet, attrClr, propagation, recursive] */
-  OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid] */
+  OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid, hostFallback] */
   OP_BIND_DEV = 9,     /* [path, hostPath] */
   OP_SYMLINK = 10,     /* [target, linkpath] */
   OP_PIVOT_ROOT = 11,  /* [] */

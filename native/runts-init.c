@@ -314,6 +314,16 @@ static void op_setattr(const struct op *op) {
   close(fd);
 }
 
+static void op_bind_dev(const struct op *op) {
+  const char *path = s_arg(op, 0), *host = s_arg(op, 1);
+  int tfd = open_target(path, 2);
+  int tree = open_tree_fd(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0) fail("bind device: open", host, errno, NULL);
+  if (move_mount_fd(tree, tfd) < 0) fail("bind device", path, errno, host);
+  close(tree);
+  close(tfd);
+}
+
 static void op_mknod(const struct op *op) {
   const char *path = s_arg(op, 0);
   mode_t mode = (mode_t)u_arg(op, 1);
@@ -328,7 +338,18 @@ static void op_mknod(const struct op *op) {
   if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT) {
     if (errno != EISDIR || unlinkat(pfd, name, AT_REMOVEDIR) < 0) fail("mknod: remove existing", path, errno, NULL);
   }
-  if (mknodat(pfd, name, mode, dev) < 0) fail("mknod", path, errno, NULL);
+  if (mknodat(pfd, name, mode, dev) < 0) {
+    /* Where mknod is not allowed (a user namespace, a nodev mount) the plan may name the
+     * host's node to bind-mount instead. */
+    if (errno != EPERM || op->argc < 7 || !*s_arg(op, 6)) fail("mknod", path, errno, NULL);
+    close(pfd);
+    struct stat hs;
+    if (stat(s_arg(op, 6), &hs) < 0 || (hs.st_mode & S_IFMT) != (mode & S_IFMT) || hs.st_rdev != dev)
+      fail("mknod", path, EPERM, "and the host has no such device node to bind-mount instead");
+    struct op bind = {.code = OP_BIND_DEV, .argc = 2, .args = (struct arg[]){op->args[0], op->args[6]}};
+    op_bind_dev(&bind);
+    return;
+  }
   if (fchownat(pfd, name, (uid_t)u_arg(op, 4), (gid_t)u_arg(op, 5), AT_SYMLINK_NOFOLLOW) < 0)
     fail("chown device", path, errno, NULL);
   /* mknod applies the umask; the config's mode is exact. */
@@ -340,15 +361,6 @@ static void op_mknod(const struct op *op) {
   close(pfd);
 }
 
-static void op_bind_dev(const struct op *op) {
-  const char *path = s_arg(op, 0), *host = s_arg(op, 1);
-  int tfd = open_target(path, 2);
-  int tree = open_tree_fd(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (tree < 0) fail("bind device: open", host, errno, NULL);
-  if (move_mount_fd(tree, tfd) < 0) fail("bind device", path, errno, host);
-  close(tree);
-  close(tfd);
-}
 
 static void op_symlink(const struct op *op) {
   const char *target = s_arg(op, 0), *link = s_arg(op, 1);
@@ -712,6 +724,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   sock = atoi(argv[1]);
+  /* Hooks that the init forks must not inherit the control socket. */
+  if (fcntl(sock, F_SETFD, FD_CLOEXEC) < 0) {
+    fprintf(stderr, "runts-init: control socket %s: %s\n", argv[1], strerror(errno));
+    return 2;
+  }
   struct op planframe;
   if (read_frame(&planframe) < 0 || planframe.code != MSG_PLAN) fail("plan", "", EPROTO, "malformed plan frame");
   uint32_t nops = planframe.argc;

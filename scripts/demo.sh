@@ -77,7 +77,7 @@ script='
 echo "hostname: $(hostname)"
 echo "pid $$"
 id
-echo "own mounts (mount point, type):"
+echo "own mounts (mount point, source):"
 cat /proc/self/mountinfo | awk "{print \"  \" \$5, \$9}"
 echo "ls /:"
 ls /

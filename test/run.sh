@@ -1,11 +1,13 @@
 #!/bin/sh
 # The project's test command (`npm test`).
 #
-#   sh test/run.sh                      all of test/unit and test/integration
-#   sh test/run.sh test/integration/x   only those paths/filters (first argument not a flag)
+#   sh test/run.sh                      unit + integration tests here, then test/v2 in a
+#                                       pure cgroup v2 qemu guest (shared/vm/run-in-vm.sh)
+#   sh test/run.sh test/integration/x   only those paths on this host (no guest run)
 #   sh test/run.sh -t 'name regex'      everything, with extra `bun test` flags
+#   RUNTS_SKIP_VM=1 sh test/run.sh      host suites only (for quick local runs; CI runs both)
 #
-# Test files run one after another in one process (no --parallel), tests one at a time
+# Test files run one after another (no --parallel), tests one at a time
 # (--max-concurrency=1): integration tests start real containers as root.
 # The last line printed is always "N passed, N failed" (", N skipped" when N > 0); the exit
 # status is non-zero if anything failed or no test ran.
@@ -31,58 +33,56 @@ work=$(mktemp -d /tmp/runts-test-run.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
+vm=1
 if [ $# -eq 0 ]; then
   set -- test/unit test/integration
 else
   case "$1" in
     -*) set -- test/unit test/integration "$@" ;;
+    *) vm=0 ;;
   esac
 fi
+[ "${RUNTS_SKIP_VM:-}" = 1 ] && vm=0
 
-# Console output goes to the terminal as it comes, and to a log that we parse; junit XML is a
-# second opinion (it misses errors between tests, so the console summary wins when present).
-{
-  node_modules/.bin/bun test --timeout=120000 --max-concurrency=1 \
-    --reporter=junit --reporter-outfile="$work/junit.xml" "$@" 2>&1
-  echo $? >"$work/rc"
-} | tee "$work/log"
+pass=0 failed=0 skipped=0
 
-rc=$(cat "$work/rc" 2>/dev/null || echo 1)
-sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$work/log" >"$work/plain"
-
-# Last " N word" summary line for each word, 0 if absent.
-count() {
-  awk -v w="$1" '$0 ~ "^ *[0-9]+ " w "$" { n = $1 } END { print n + 0 }' "$work/plain"
-}
-pass=$(count pass)
-fail=$(count fail)
-errs=$(count error)
-skip=$(count skip)
-todo=$(count todo)
-failed=$((fail + errs))
-skipped=$((skip + todo))
-
-if ! grep -Eq '^ *[0-9]+ (pass|fail)$' "$work/plain" && [ -s "$work/junit.xml" ]; then
-  # No console summary (crash?): fall back to the junit totals.
-  attr() {
-    sed -n 's/.*<testsuites [^>]*'"$1"'="\([0-9]*\)".*/\1/p' "$work/junit.xml" | head -n 1
+# suite NAME CMD...: runs a bun test command, shows its output, adds its counts.
+suite() {
+  name=$1
+  shift
+  {
+    "$@" 2>&1
+    echo $? >"$work/$name.rc"
+  } | tee "$work/$name.log"
+  rc=$(cat "$work/$name.rc" 2>/dev/null || echo 1)
+  sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$work/$name.log" >"$work/$name.plain"
+  # Last " N word" summary line for each word, 0 if absent.
+  count() {
+    awk -v w="$1" '$0 ~ "^ *[0-9]+ " w "$" { n = $1 } END { print n + 0 }' "$work/$name.plain"
   }
-  tests=$(attr tests); failed=$(attr failures); skipped=$(attr skipped)
-  tests=${tests:-0}; failed=${failed:-0}; skipped=${skipped:-0}
-  pass=$((tests - failed - skipped))
-fi
+  p=$(count pass)
+  f=$(($(count fail) + $(count error)))
+  s=$(($(count skip) + $(count todo)))
+  if [ $((p + f)) -eq 0 ]; then
+    echo "runts: $name: no test ran (exit status $rc)" >&2
+    f=1
+  elif [ "$rc" != 0 ] && [ "$f" -eq 0 ]; then
+    echo "runts: $name: bun test exited with status $rc without reporting a failure; counting it as one" >&2
+    f=1
+  fi
+  echo "runts: $name: $p passed, $f failed" >&2
+  pass=$((pass + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
 
-status=0
-if [ $((pass + failed)) -eq 0 ]; then
-  echo "runts: no test ran" >&2
-  status=1
-elif [ "$rc" != 0 ] && [ "$failed" -eq 0 ]; then
-  echo "runts: bun test exited with status $rc without reporting a failure; counting it as one" >&2
-  failed=1
+suite host node_modules/.bin/bun test --timeout=120000 --max-concurrency=1 "$@"
+
+if [ "$vm" = 1 ]; then
+  # Cgroup v2 behaviour is tested on a real pure-v2 kernel: this host's cgroups are hybrid.
+  suite cgroup-v2 sh ../shared/vm/run-in-vm.sh --timeout 1500 --mem 3G -- \
+    node_modules/.bin/bun test --timeout=300000 --max-concurrency=1 test/v2
 fi
-[ "$failed" -gt 0 ] && status=1
 
 summary="$pass passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"
-exit $status
+[ "$failed" -eq 0 ]

@@ -31,6 +31,11 @@ function typeBits(d: Device, where: string): number {
   }
 }
 
+/** The host's node to bind-mount where mknod is refused: the same path, if it is the same device. */
+function hostNode(d: Device): string {
+  return d.type === "p" ? "" : d.path;
+}
+
 /**
  * Device nodes for the defaults plus linux.devices (a config entry replaces a default
  * of the same path), then runc's /dev symlinks. In a user namespace, where mknod is
@@ -52,7 +57,7 @@ export function planDevices(devices: Device[] | undefined, mounts: Mount[] | und
   for (const { d, where } of byPath.values()) {
     const mode = typeBits(d, where) | ((d.fileMode ?? 0o666) & 0o7777);
     if (userns) ops.push({ op: "BIND_DEV", args: [d.path, d.path] });
-    else ops.push({ op: "MKNOD", args: [d.path, mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0] });
+    else ops.push({ op: "MKNOD", args: [d.path, mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0, hostNode(d)] });
   }
   const links: [string, string][] = [
     ["/proc/self/fd", "/dev/fd"],

@@ -2,7 +2,7 @@
  * Helpers for integration tests that run real containers as root, with either runts or runc
  * (the oracle). Tests always pass `--root` (see ROOTS) so they never touch a user's /run/runts.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -302,3 +302,94 @@ export function probeInfo(stdout: string): ProbeInfo {
 
 /** Decodes a caps hex string ("0000000020000420") to a bigint. */
 export const capMask = (hex: string): bigint => BigInt(`0x${hex}`);
+
+/** A runtime started in the background by spawnRuntime(). */
+export interface SpawnedRuntime {
+  pid: number;
+  /** Resolves when the runtime process exits (on timeout it is SIGKILLed and timedOut is set). */
+  result: Promise<RunResult>;
+  /** stdout written so far. */
+  stdoutSoFar(): string;
+  /** Sends a signal to the runtime process (ignored once it has exited). */
+  signal(sig: NodeJS.Signals): void;
+}
+
+/**
+ * Starts `bin args...` asynchronously. As with runtime(), stdout/stderr go to temporary files,
+ * so `result` resolves when the runtime itself exits, even if a container or hook it started
+ * still holds them. `extraFds` become the child's fds 3, 4, ... (for --preserve-fds).
+ */
+export function spawnRuntime(bin: string, args: string[], opts: RunOptions & { extraFds?: number[] } = {}): SpawnedRuntime {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const dir = mkdtempSync(path.join(tmpdir(), "runts-spawn-"));
+  const outPath = path.join(dir, "out");
+  const errPath = path.join(dir, "err");
+  const out = openSync(outPath, "w+");
+  const err = openSync(errPath, "w+");
+  let child;
+  try {
+    child = spawn(bin, args, {
+      stdio: ["ignore", out, err, ...(opts.extraFds ?? [])],
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      cwd: opts.cwd,
+    });
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+  const proc = child;
+  let timedOut = false;
+  let spawnError = "";
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
+  const result = new Promise<RunResult>((resolve) => {
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      const stdout = readText(outPath) ?? "";
+      let stderr = (readText(errPath) ?? "") + spawnError;
+      if (timedOut) stderr += `\n[harness] ${bin} ${args.join(" ")}: timed out after ${timeoutMs} ms, killed\n`;
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code: code ?? -1, signal: signal ?? null, stdout, stderr, timedOut });
+    };
+    proc.on("error", (e) => {
+      spawnError += `\n[harness] ${bin}: ${e.message}\n`;
+      if (proc.pid === undefined) finish(null, null);
+    });
+    proc.on("exit", finish);
+  });
+  return {
+    pid: proc.pid ?? -1,
+    result,
+    stdoutSoFar: () => readText(outPath) ?? "",
+    signal(sig) {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+    },
+  };
+}
+
+/**
+ * Polls `cond` (every `intervalMs`, yielding to the event loop) until it returns a truthy
+ * value, which is returned; throws naming `what` after `timeoutMs`.
+ */
+export async function waitFor<T>(what: string, cond: () => T, timeoutMs = 10_000, intervalMs = 20): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = cond();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** `<bin> --root <root> state <id>` parsed, or null when the command fails. */
+export function containerState(bin: string, root: string, id: string): Record<string, any> | null {
+  const r = runtime(bin, ["--root", root, "state", id], { timeoutMs: 10_000 });
+  if (r.code !== 0) return null;
+  try {
+    return JSON.parse(r.stdout) as Record<string, any>;
+  } catch {
+    return null;
+  }
+}

@@ -200,8 +200,8 @@ describe("devices", () => {
       false,
     );
     const nodes = ops.filter((o) => o.op === "MKNOD");
-    expect(nodes.find((o) => o.args[0] === "/dev/null")!.args).toEqual(["/dev/null", 0o020600, 1, 3, 5, 6]);
-    expect(nodes.find((o) => o.args[0] === "/dev/sda")!.args).toEqual(["/dev/sda", 0o060666, 8, 0, 0, 0]);
+    expect(nodes.find((o) => o.args[0] === "/dev/null")!.args).toEqual(["/dev/null", 0o020600, 1, 3, 5, 6, "/dev/null"]);
+    expect(nodes.find((o) => o.args[0] === "/dev/sda")!.args).toEqual(["/dev/sda", 0o060666, 8, 0, 0, 0, "/dev/sda"]);
     expect(nodes.find((o) => o.args[0] === "/dev/fifo")!.args[1]).toBe(0o010666);
     expect(nodes).toHaveLength(8);
     const links = ops.filter((o) => o.op === "SYMLINK").map((o) => o.args);

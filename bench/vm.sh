@@ -1,0 +1,13 @@
+#!/bin/sh
+# The same benchmark inside the pure cgroup v2 qemu guest (see /work/shared/vm/README.md),
+# where crun works and memory.peak exists. TCG emulation: compare only the ratios.
+# BENCH_RUNS / BENCH_WARMUP / BENCH_TIMEOUT_MS / RUNTS_BIN are passed through when set.
+set -eu
+cd "$(dirname "$0")/.."
+VM=${RUN_IN_VM_SCRIPT:-/work/shared/vm/run-in-vm.sh}
+set --
+for v in BENCH_RUNS BENCH_WARMUP BENCH_TIMEOUT_MS RUNTS_BIN; do
+  eval "isset=\${$v+x}"
+  if [ -n "$isset" ]; then set -- "$@" --env "$v"; fi
+done
+exec "$VM" --timeout "${BENCH_VM_TIMEOUT:-900}" "$@" -- sh bench/run.sh
