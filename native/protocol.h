@@ -15,7 +15,7 @@
 /* runts -> helper */
 enum {
   MSG_PLAN = 1,
-  MSG_CONTINUE = 2, /* answer to MSG_SYNC: [data] */
+  MSG_CONTINUE = 2, /* answer to MSG_SYNC: [hook states...] */
   MSG_ABORT = 3,
 };
 
@@ -30,11 +30,11 @@ enum {
 /* Ops. The first op of a plan must be OP_CLONE or OP_JOIN; the rest run in the
  * container init, in order. */
 enum {
-  OP_CLONE = 1,        /* [flags, cgroupDir, fifoPath, foreground, initialCpuSet, (nsType, nsPath)...] */
+  OP_CLONE = 1,        /* [flags, cgroupDir, stateDir, foreground, initialCpuSet, (nsType, nsPath)...] */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
   OP_ROOTFS = 4,       /* [path, propagation] make private/slave, bind rootfs on itself */
-  OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create] */
+  OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks] */
   OP_BIND = 6,         /* [source, target, recursive, create] */
   OP_SETATTR = 7,      /* [target, attrSet, attrClr, propagation, recursive] */
   OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid, hostFallback] */
@@ -53,9 +53,9 @@ enum {
   OP_CAPS = 21,        /* [bounding, effective, permitted, inheritable, ambient, lastCap] */
   OP_NO_NEW_PRIVS = 22,/* [] */
   OP_CHDIR = 23,       /* [path] */
-  OP_LOOKUP = 24,      /* [candidates...] pick the first executable regular file */
-  OP_WAIT_START = 25,  /* [] block on exec.fifo until `runts start` */
-  OP_HOOK = 26,        /* [kind, path, timeout, nargs, args..., env...] */
+  OP_LOOKUP = 24,      /* [name, candidates...] pick the first executable regular file */
+  OP_WAIT_START = 25,  /* [] block on <stateDir>/exec.fifo until `runts start` */
+  OP_HOOK = 26,        /* [kind, stateIndex, path, timeout, nargs, args..., env...] */
   OP_EXEC = 27,        /* [preserveFds, nargs, args..., env...] */
   OP_REMOUNT_ROOT_RO = 28, /* [] */
   OP_PERSONALITY = 29, /* [domain] */

@@ -50,10 +50,9 @@ struct op {
 
 static int sock = -1;
 static int rootfd = -1;   /* the container's root directory (O_PATH) */
-static int hostproc = -1; /* the host's /proc, to reopen exec.fifo after pivot_root */
-static int fifofd = -1;   /* exec.fifo (O_PATH) */
-static char *hook_state;  /* state JSON for hooks run by the init */
-static uint32_t hook_state_len;
+static int statedir = -1; /* the container's state directory on the host (O_PATH) */
+static struct arg hook_states[2]; /* state JSON for createContainer (0) and startContainer (1) hooks */
+static int ready_sent;    /* after READY runts no longer listens: errors go to stderr too */
 static const char *exec_path; /* chosen by OP_LOOKUP */
 
 /* ---- messages ---- */
@@ -101,7 +100,8 @@ static void __attribute__((noreturn)) fail(const char *op, const char *path, int
   uint64_t e = (uint64_t)err;
   const char *d[4] = {op, path ? path : "", (const char *)&e, detail ? detail : ""};
   uint32_t l[4] = {(uint32_t)strlen(op), (uint32_t)strlen(d[1]), 8, (uint32_t)strlen(d[3])};
-  send_msg(MSG_ERROR, 4, d, l);
+  if (ready_sent) dprintf(2, "runts-init: %s %s: %s%s%s\n", op, d[1], detail ? detail : "", detail && err ? ": " : "", err ? strerror(err) : "");
+  else send_msg(MSG_ERROR, 4, d, l);
   _exit(1);
 }
 
@@ -180,13 +180,15 @@ static char **v_arg(const struct op *op, uint32_t from, uint64_t n) {
 
 /* ---- paths inside the container root ---- */
 
-static int open_in_root(const char *path, int flags) {
+static int open_in_root_ex(const char *path, int flags, uint64_t resolve) {
   struct open_how how = {
       .flags = (uint64_t)(flags | O_CLOEXEC),
-      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
   };
   return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
+
+static int open_in_root(const char *path, int flags) { return open_in_root_ex(path, flags, 0); }
 
 static int split_parent(const char *path, char *parent, size_t plen, const char **name) {
   const char *slash = strrchr(path, '/');
@@ -200,11 +202,56 @@ static int split_parent(const char *path, char *parent, size_t plen, const char 
   return 0;
 }
 
-/* Creates every missing directory of path inside the root, like mkdir -p. */
+/* If the first missing component of path is a symlink whose target does not exist yet,
+ * rewrites buf to go through the link's target (inside the root) and returns 1. */
+static int follow_dangling(char *buf, size_t size) {
+  for (char *p = buf + 1;; p++) {
+    if (*p != '/' && *p != 0) continue;
+    char saved = *p;
+    *p = 0;
+    int fd = open_in_root(buf, O_PATH);
+    if (fd >= 0) {
+      close(fd);
+      *p = saved;
+      if (!saved) return 0;
+      continue;
+    }
+    char parent[4096], target[4096];
+    const char *name;
+    int found = 0;
+    if (errno == ENOENT && split_parent(buf, parent, sizeof parent, &name) == 0) {
+      int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
+      struct stat st;
+      ssize_t n;
+      if (pfd >= 0 && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+          (n = readlinkat(pfd, name, target, sizeof target - 1)) > 0) {
+        target[n] = 0;
+        char next[8192];
+        int len = target[0] == '/' ? snprintf(next, sizeof next, "%s%s%s", target, saved ? "/" : "", saved ? p + 1 : "")
+                                   : snprintf(next, sizeof next, "%s/%s%s%s", parent, target, saved ? "/" : "", saved ? p + 1 : "");
+        if (len < 0 || (size_t)len >= size) fail("resolve symlink", buf, ENAMETOOLONG, NULL);
+        memcpy(buf, next, (size_t)len + 1);
+        found = 1;
+      }
+      if (pfd >= 0) close(pfd);
+    }
+    if (!found) *p = saved;
+    return found;
+  }
+}
+
+static void follow_all_dangling(char *buf, size_t size, const char *path) {
+  for (int hops = 0; follow_dangling(buf, size); hops++)
+    if (hops > 40) fail("resolve symlink", path, ELOOP, NULL);
+}
+
+/* Creates every missing directory of path inside the root, like mkdir -p; a dangling
+ * symlink on the way is followed inside the root and its target created. */
 static void mkdir_in_root(const char *path, mode_t mode) {
   char buf[4096];
   if (strlen(path) >= sizeof buf) fail("mkdir", path, ENAMETOOLONG, NULL);
   strcpy(buf, path);
+  follow_all_dangling(buf, sizeof buf, path);
   for (char *p = buf + 1;; p++) {
     if (*p != '/' && *p != 0) continue;
     char saved = *p;
@@ -227,14 +274,25 @@ static void mkdir_in_root(const char *path, mode_t mode) {
   }
 }
 
-/* Opens a mount target inside the root, creating it (1: directory, 2: file) when missing. */
-static int open_target(const char *path, uint64_t create) {
-  int fd = open_in_root(path, O_PATH);
-  if (fd >= 0 || errno != ENOENT || create == 0) {
-    if (fd < 0) fail("open mount target", path, errno, NULL);
+#define TARGET_DIR 1
+#define TARGET_FILE 2
+#define TARGET_NO_SYMLINKS 4
+
+/* Opens a mount target inside the root, creating it (TARGET_DIR or TARGET_FILE) when
+ * missing. With TARGET_NO_SYMLINKS (proc, sysfs) no component may be a symlink. */
+static int open_target(const char *target, uint64_t create) {
+  uint64_t resolve = create & TARGET_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : 0;
+  int fd = open_in_root_ex(target, O_PATH, resolve);
+  if (fd >= 0 || errno != ENOENT || !(create & (TARGET_DIR | TARGET_FILE))) {
+    if (fd < 0 && errno == ELOOP && resolve) fail("mount", target, 0, "must be mounted on an ordinary directory, not through a symlink");
+    if (fd < 0) fail("open mount target", target, errno, NULL);
     return fd;
   }
-  if (create == 1) {
+  char path[4096];
+  if (strlen(target) >= sizeof path) fail("open mount target", target, ENAMETOOLONG, NULL);
+  strcpy(path, target);
+  if (!resolve) follow_all_dangling(path, sizeof path, target);
+  if (create & TARGET_DIR) {
     mkdir_in_root(path, 0755);
   } else {
     char parent[4096];
@@ -248,8 +306,8 @@ static int open_target(const char *path, uint64_t create) {
     if (f >= 0) close(f);
     close(pfd);
   }
-  fd = open_in_root(path, O_PATH);
-  if (fd < 0) fail("open mount target", path, errno, NULL);
+  fd = open_in_root_ex(path, O_PATH, resolve);
+  if (fd < 0) fail("open mount target", target, errno, NULL);
   return fd;
 }
 
@@ -376,10 +434,14 @@ static void op_symlink(const struct op *op) {
 static void op_mkdir(const struct op *op) { mkdir_in_root(s_arg(op, 0), (mode_t)u_arg(op, 1)); }
 
 static void op_pivot_root(void) {
+  int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (oldroot < 0) fail("pivot_root: open /", "/", errno, NULL);
   if (fchdir(rootfd) < 0) fail("pivot_root: chdir", "", errno, NULL);
   if (syscall(SYS_pivot_root, ".", ".") < 0) fail("pivot_root", "", errno, NULL);
-  /* The old root is now stacked under "."; make it private before detaching it so
-   * the unmount does not propagate to the host. */
+  /* The old root is now stacked on top of the new one. Make it (and only it) a slave
+   * before detaching it, so that the unmount does not propagate to the host. */
+  if (fchdir(oldroot) < 0) fail("pivot_root: chdir to old root", "", errno, NULL);
+  close(oldroot);
   if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail("pivot_root: make old root slave", "", errno, NULL);
   if (umount2(".", MNT_DETACH) < 0) fail("pivot_root: detach old root", "", errno, NULL);
   if (chdir("/") < 0) fail("pivot_root: chdir /", "", errno, NULL);
@@ -516,30 +578,35 @@ static void op_chdir(const struct op *op) {
   if (!getcwd(buf, sizeof buf)) fail("getcwd", path, errno, "cwd is outside the container root");
 }
 
+/* [name as given, candidates...]: the first executable regular file among the candidates. */
 static void op_lookup(const struct op *op) {
-  for (uint32_t i = 0; i < op->argc; i++) {
+  int err = ENOENT;
+  for (uint32_t i = 1; i < op->argc; i++) {
     const char *cand = s_arg(op, i);
     struct stat st;
-    if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+    if (stat(cand, &st) < 0) continue;
+    if (S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
       exec_path = cand;
       return;
     }
+    err = EACCES;
   }
-  fail("exec", op->argc ? s_arg(op, 0) : "", ENOENT, "executable file not found in $PATH");
+  const char *name = s_arg(op, 0);
+  fail("exec", name, err, strchr(name, '/') ? NULL : "executable file not found in $PATH");
 }
 
+/* Blocks until `runts start` opens exec.fifo for reading. The fifo is reached through
+ * the state directory opened before pivot_root; its mode (0622) lets a non-root
+ * container user open it for writing. */
 static void op_wait_start(void) {
-  char p[32];
-  snprintf(p, sizeof p, "self/fd/%d", fifofd);
   int fd;
-  do fd = openat(hostproc, p, O_WRONLY | O_CLOEXEC);
+  do fd = openat(statedir, "exec.fifo", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) fail("open exec.fifo", "", errno, NULL);
   if (write(fd, "0", 1) != 1) fail("write exec.fifo", "", errno, NULL);
   close(fd);
-  close(fifofd);
-  close(hostproc);
-  fifofd = hostproc = -1;
+  close(statedir);
+  statedir = -1;
 }
 
 static void op_sync(const struct op *op) {
@@ -547,17 +614,16 @@ static void op_sync(const struct op *op) {
   struct op reply;
   if (read_frame(&reply) < 0) fail("sync", s_arg(op, 0), EPIPE, "runts went away");
   if (reply.code != MSG_CONTINUE) _exit(1);
-  if (reply.argc >= 1) {
-    hook_state = reply.args[0].data;
-    hook_state_len = reply.args[0].len;
-  }
+  for (uint32_t i = 0; i < reply.argc && i < 2; i++) hook_states[i] = reply.args[i];
 }
 
 static void op_hook(const struct op *op) {
-  const char *kind = s_arg(op, 0), *path = s_arg(op, 1);
-  uint64_t timeout = u_arg(op, 2), nargs = u_arg(op, 3);
-  char **argv = v_arg(op, 4, nargs);
-  char **envp = v_arg(op, 4 + (uint32_t)nargs, op->argc - 4 - nargs);
+  const char *kind = s_arg(op, 0);
+  const struct arg *state = &hook_states[u_arg(op, 1) != 0];
+  const char *path = s_arg(op, 2);
+  uint64_t timeout = u_arg(op, 3), nargs = u_arg(op, 4);
+  char **argv = v_arg(op, 5, nargs);
+  char **envp = v_arg(op, 5 + (uint32_t)nargs, op->argc - 5 - nargs);
   int in[2];
   if (pipe2(in, O_CLOEXEC) < 0) fail(kind, path, errno, "pipe");
   pid_t pid = fork();
@@ -568,8 +634,8 @@ static void op_hook(const struct op *op) {
     _exit(127);
   }
   close(in[0]);
-  if (hook_state_len) {
-    ssize_t ignored = write(in[1], hook_state, hook_state_len);
+  if (state->len) {
+    ssize_t ignored = write(in[1], state->data, state->len);
     (void)ignored;
   }
   close(in[1]);
@@ -660,7 +726,10 @@ static void op_exec(const struct op *op) {
 static void run_op(const struct op *op) {
   switch (op->code) {
   case OP_SYNC: op_sync(op); break;
-  case OP_READY: send_msg(MSG_READY, 0, NULL, NULL); break;
+  case OP_READY:
+    send_msg(MSG_READY, 0, NULL, NULL);
+    ready_sent = 1;
+    break;
   case OP_ROOTFS: op_rootfs(op); break;
   case OP_MOUNT: op_mount(op); break;
   case OP_BIND: op_bind(op); break;
@@ -740,7 +809,7 @@ int main(int argc, char **argv) {
 
   cur_op = "clone";
   uint64_t flags = u_arg(&ops[0], 0);
-  const char *cgroup = s_arg(&ops[0], 1), *fifo = s_arg(&ops[0], 2);
+  const char *cgroup = s_arg(&ops[0], 1), *state_dir = s_arg(&ops[0], 2);
   int foreground = u_arg(&ops[0], 3) != 0;
   if (ops[0].argc < 5 || (ops[0].argc - 5) % 2) fail("clone", "", EPROTO, "malformed clone op");
   if (ops[0].args[4].len) {
@@ -756,10 +825,12 @@ int main(int argc, char **argv) {
     close(nsfd);
   }
 
-  hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (hostproc < 0) fail("open /proc", "/proc", errno, NULL);
-  fifofd = open(fifo, O_PATH | O_CLOEXEC);
-  if (fifofd < 0) fail("open exec.fifo", fifo, errno, NULL);
+  statedir = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (statedir < 0) fail("open state directory", state_dir, errno, NULL);
+  /* The init starts its ops only after the parent has reported its pid, so that runts
+   * always learns the pid before any sync point or READY. */
+  int pidsent[2];
+  if (pipe2(pidsent, O_CLOEXEC) < 0) fail("pipe", "", errno, NULL);
   int cgfd = -1;
   if (*cgroup) {
     cgfd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -780,6 +851,10 @@ int main(int argc, char **argv) {
   pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
   if (pid < 0) fail("clone3", cgroup, errno, "creating the container's namespaces");
   if (pid == 0) {
+    char go;
+    close(pidsent[1]);
+    if (read(pidsent[0], &go, 1) != 1) _exit(1);
+    close(pidsent[0]);
     sigprocmask(SIG_SETMASK, &old, NULL);
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -793,6 +868,9 @@ int main(int argc, char **argv) {
   }
   send_u64(MSG_PID, (uint64_t)pid);
   close(sock);
+  if (write(pidsent[1], "1", 1) != 1) return 1;
+  close(pidsent[0]);
+  close(pidsent[1]);
   if (!foreground) return 0;
   int status;
   while (waitpid(pid, &status, 0) < 0)

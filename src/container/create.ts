@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import { cgroup2Root, cgroupDirFor, createCgroup, killCgroup, removeCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
@@ -6,6 +6,7 @@ import { launch, type Launched } from "../helper/launch.ts";
 import { runHooks, type HookState } from "../hooks.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
+import { passwdEntry } from "../passwd.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { StateDir, writePidFile, type StoredState } from "../state/state-dir.ts";
@@ -50,7 +51,7 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
     const plan = planContainer(spec, {
       bundle,
       rootfs,
-      fifoPath: dir.fifoPath,
+      stateDir: dir.dir,
       cgroupDir,
       foreground: o.foreground,
       noPivot: o.noPivot,
@@ -66,7 +67,7 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
       bundle,
       rootfs,
       created: new Date().toISOString(),
-      owner: "",
+      owner: ownerName(),
       annotations: spec.annotations,
       cgroupDir,
       hooks: spec.hooks,
@@ -75,6 +76,8 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
     dir.write(state);
     createCgroup(cgroupDir);
     mkfifo(dir.fifoPath, 0o622);
+    // A non-root container user opens it for writing; mkfifo applied the umask.
+    wrapSys("chmod exec.fifo", dir.fifoPath, () => chmodSync(dir.fifoPath, 0o622));
     const s = state;
     const launched = launch(plan.ops, {
       preserveFds: o.preserveFds,
@@ -92,7 +95,7 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
         const hs = hookState(s, "creating");
         runHooks("prestart", spec.hooks?.prestart, hs);
         runHooks("createRuntime", spec.hooks?.createRuntime, hs);
-        return JSON.stringify(hookState(s, "created"));
+        return [JSON.stringify(hookState(s, "creating")), JSON.stringify(hookState(s, "created"))];
       },
     });
     delete state.creating;
@@ -105,6 +108,16 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
     dir.remove();
     throw err;
   }
+}
+
+/** The name of the user running runts, as runc reports it in `state` and `list`. */
+function ownerName(): string {
+  const uid = process.getuid?.() ?? 0;
+  let passwd: string | undefined;
+  try {
+    passwd = readFileSync("/etc/passwd", "utf8");
+  } catch {}
+  return passwdEntry(passwd, uid)?.name ?? `#${uid}`;
 }
 
 /** Kills whatever is left of a container and removes its cgroup (not its state directory). */

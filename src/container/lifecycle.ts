@@ -107,11 +107,7 @@ function startLocked(ctx: Context, o: Opened): void {
       throw new RuntsError("start", id, 0, `cannot start an already ${o.status} container`);
   }
   releaseInit(o);
-  try {
-    runHooks("poststart", o.state.hooks?.poststart, hookState(o.state, "running"));
-  } catch (err) {
-    ctx.log.warn((err as Error).message);
-  }
+  runHooks("poststart", o.state.hooks?.poststart, hookState(o.state, "running"), (m) => ctx.log.warn(m));
 }
 
 export function kill(ctx: Context, id: string, signal: number, all: boolean): void {
@@ -157,11 +153,7 @@ function removeLocked(ctx: Context, o: Opened, force: boolean): void {
   if (o.status === "paused") setFrozen(o.state.cgroupDir, false);
   destroy(o.state);
   if (o.status !== "creating" || o.state.pid > 0) {
-    try {
-      runHooks("poststop", o.state.hooks?.poststop, hookState(o.state, "stopped"));
-    } catch (err) {
-      ctx.log.warn((err as Error).message);
-    }
+    runHooks("poststop", o.state.hooks?.poststop, hookState(o.state, "stopped"), (m) => ctx.log.warn(m));
   }
   o.dir.remove();
 }

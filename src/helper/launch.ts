@@ -20,9 +20,9 @@ import {
 export interface LaunchOptions {
   /** Caller fds 3..3+n-1 passed through to the container (--preserve-fds). */
   preserveFds: number;
-  /** Called at each OP_SYNC; its result is sent back as the CONTINUE payload. */
+  /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
-  onSync(name: string): string;
+  onSync(name: string): string[];
 }
 
 export interface Launched {
@@ -78,7 +78,7 @@ export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
           break;
         case Msg.SYNC: {
           const data = opts.onSync(fieldString(m, 0));
-          sys.writeAll(ours, encodeFrame(Msg.CONTINUE, [data]));
+          sys.writeAll(ours, encodeFrame(Msg.CONTINUE, data));
           break;
         }
         case Msg.READY:

@@ -15,7 +15,8 @@ import { planSysctl } from "./sysctl.ts";
 export interface CreateContext {
   bundle: string;
   rootfs: string;
-  fifoPath: string;
+  /** <root>/<id>: runts-init reopens exec.fifo through it after pivot_root. */
+  stateDir: string;
   /** The container's cgroup v2 directory on the host. */
   cgroupDir: string;
   foreground: boolean;
@@ -31,13 +32,28 @@ export interface ContainerPlan {
   oomScoreAdj?: number;
 }
 
-/** The sync point at which runts runs the prestart and createRuntime hooks. */
+/**
+ * The sync point at which runts runs the prestart and createRuntime hooks; it answers
+ * with the state JSON for createContainer hooks ("creating") and startContainer hooks
+ * ("created").
+ */
 export const SYNC_CREATE_RUNTIME = "createRuntime";
 
-function hookOps(kind: string, hooks: Hook[] | undefined): PlanOp[] {
+/** Which of the states runts sends at SYNC_CREATE_RUNTIME a hook gets on stdin. */
+const HOOK_STATE = { createContainer: 0, startContainer: 1 } as const;
+
+function hookOps(kind: keyof typeof HOOK_STATE, hooks: Hook[] | undefined): PlanOp[] {
   return (hooks ?? []).map((h) => ({
     op: "HOOK" as const,
-    args: [kind, h.path, h.timeout ?? 0, (h.args ?? [h.path]).length, ...(h.args ?? [h.path]), ...(h.env ?? [])],
+    args: [
+      `${kind} hook`,
+      HOOK_STATE[kind],
+      h.path,
+      h.timeout ?? 0,
+      (h.args ?? [h.path]).length,
+      ...(h.args ?? [h.path]),
+      ...(h.env ?? []),
+    ],
   }));
 }
 
@@ -60,7 +76,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
       args: [
         ns.cloneFlags,
         ctx.cgroupDir,
-        ctx.fifoPath,
+        ctx.stateDir,
         ctx.foreground ? 1 : 0,
         initialAffinity(spec),
         ...ns.join.flatMap((j) => [j.flag, j.path]),
@@ -80,7 +96,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     (k) => (hooks[k as keyof typeof hooks]?.length ?? 0) > 0,
   );
   if (needsSync) ops.push({ op: "SYNC", args: [SYNC_CREATE_RUNTIME] });
-  ops.push(...hookOps("createContainer hook", hooks.createContainer));
+  ops.push(...hookOps("createContainer", hooks.createContainer));
   ops.push({ op: ctx.noPivot ? "MOVE_ROOT" : "PIVOT_ROOT", args: [] });
   if (propagation.final) {
     ops.push({ op: "SETATTR", args: ["/", 0, 0, propagation.final.flag, propagation.final.recursive ? 1 : 0] });
@@ -100,7 +116,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   if (ns.has("network") && !ns.join.some((j) => j.type === "network")) ops.push({ op: "LOOPBACK_UP", args: [] });
   ops.push(...planProcessAttributes(spec));
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
-  ops.push(...hookOps("startContainer hook", hooks.startContainer));
+  ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
   return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
 }

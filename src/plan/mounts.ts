@@ -41,6 +41,9 @@ export const ATTR = {
   NOSYMFOLLOW: 0x200000,
 } as const;
 
+/** How runts-init opens a mount target (native/runts-init.c TARGET_*). */
+const TARGET = { DIR: 1, FILE: 2, NO_SYMLINKS: 4 } as const;
+
 type Change = { set?: number; clear?: number };
 
 const FLAGS: Record<string, Change> = {
@@ -239,21 +242,23 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Plan
     } else {
       if (!type) throw new ConfigError(`${where}.type: required for a mount that is not a bind mount`);
       const flags = o.flags & ~(MS.BIND | MS.REC);
-      ops.push({ op: "MOUNT", args: [m.source ?? type, dest, type, flags, o.data.join(","), 1] });
+      // proc and sysfs over a symlink could land anywhere (CVE-2019-19921): refuse it, as runc does.
+      const create = type === "proc" || type === "sysfs" ? TARGET.DIR | TARGET.NO_SYMLINKS : TARGET.DIR;
+      ops.push({ op: "MOUNT", args: [m.source ?? type, dest, type, flags, o.data.join(","), create] });
       ops.push(...setattrOps(dest, o, { set: 0, clear: 0 }));
     }
   }
   return ops;
 }
 
-/** The propagation runts gives "/" before it sets up the rootfs, and what it applies after. */
+/**
+ * The propagation runts gives every mount of the new mount namespace before it sets up the
+ * rootfs (recursive, so that nothing the container mounts reaches the host and pivot_root
+ * finds no shared mount), and what it applies to the container's "/" after pivot_root.
+ */
 export function rootPropagation(value: string | undefined): { initial: number; final?: { flag: number; recursive: boolean } } {
   if (!value) return { initial: MS.SLAVE | MS.REC };
   const p = PROPAGATION[value];
   if (!p) throw new ConfigError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(value)}`);
-  if (p.flag === MS.SHARED || p.flag === MS.UNBINDABLE) {
-    // pivot_root refuses a shared root; share it once the container's root is in place.
-    return { initial: MS.SLAVE | MS.REC, final: p };
-  }
-  return { initial: p.flag | (p.recursive ? MS.REC : 0) };
+  return { initial: (p.flag === MS.PRIVATE ? MS.PRIVATE : MS.SLAVE) | MS.REC, final: p };
 }

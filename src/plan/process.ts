@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { ConfigError } from "../errors.ts";
+import { passwdEntry } from "../passwd.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import type { Process } from "../spec/types.ts";
 import { capabilityMasks } from "./capabilities.ts";
@@ -22,13 +23,16 @@ export function execCandidates(arg0: string, env: string[]): string[] {
   return pathVar.split(":").map((dir) => posix.join(dir || ".", arg0));
 }
 
+const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
+
+/** A JSON number as an rlimit; 2^64-1 (RLIM_INFINITY) arrives as 2^64 after JSON.parse. */
+export function rlimitValue(v: number): bigint {
+  return v >= 2 ** 64 - 1 ? RLIM_INFINITY : BigInt(v);
+}
+
 /** The home directory of uid in an /etc/passwd text, as runc sets HOME when the config does not. */
 export function homeFromPasswd(passwd: string | undefined, uid: number): string {
-  for (const line of (passwd ?? "").split("\n")) {
-    const f = line.split(":");
-    if (f.length >= 7 && f[2] === String(uid) && f[5]) return f[5];
-  }
-  return "/";
+  return passwdEntry(passwd, uid)?.home || "/";
 }
 
 /** process.* -> ops, except seccomp and hooks (planned by their own modules). passwd: the image's /etc/passwd. */
@@ -46,7 +50,7 @@ export function planProcess(p: Process | undefined, preserveFds: number, lastCap
   for (const [i, r] of (p.rlimits ?? []).entries()) {
     const where = `process.rlimits[${i}]`;
     if (r.soft > r.hard) throw new ConfigError(`${where}: soft limit ${r.soft} is above hard limit ${r.hard}`);
-    setup.push({ op: "RLIMIT", args: [rlimitNumber(r.type, `${where}.type`), BigInt(r.soft), BigInt(r.hard)] });
+    setup.push({ op: "RLIMIT", args: [rlimitNumber(r.type, `${where}.type`), rlimitValue(r.soft), rlimitValue(r.hard)] });
   }
   const u = p.user;
   setup.push({ op: "USER", args: [u.uid, u.gid, ...(u.additionalGids ?? [])] });
@@ -65,7 +69,7 @@ export function planProcess(p: Process | undefined, preserveFds: number, lastCap
   }
   return {
     setup,
-    lookup: { op: "LOOKUP", args: candidates },
+    lookup: { op: "LOOKUP", args: [p.args[0]!, ...candidates] },
     exec: { op: "EXEC", args: [preserveFds, p.args.length, ...p.args, ...env] },
     warnings,
   };

@@ -310,6 +310,8 @@ export interface SpawnedRuntime {
   result: Promise<RunResult>;
   /** stdout written so far. */
   stdoutSoFar(): string;
+  /** Whether the runtime process has exited. */
+  done(): boolean;
   /** Sends a signal to the runtime process (ignored once it has exited). */
   signal(sig: NodeJS.Signals): void;
 }
@@ -363,6 +365,7 @@ export function spawnRuntime(bin: string, args: string[], opts: RunOptions & { e
     pid: proc.pid ?? -1,
     result,
     stdoutSoFar: () => readText(outPath) ?? "",
+    done: () => proc.exitCode !== null || proc.signalCode !== null,
     signal(sig) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
     },

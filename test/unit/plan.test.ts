@@ -22,7 +22,7 @@ const fakeFacts = (files: Record<string, "dir" | "file"> = {}, passwd?: string):
 const ctx = (over: Partial<CreateContext> = {}): CreateContext => ({
   bundle: "/bundle",
   rootfs: "/bundle/rootfs",
-  fifoPath: "/run/runts/x/exec.fifo",
+  stateDir: "/run/runts/x",
   cgroupDir: "/sys/fs/cgroup/x",
   foreground: false,
   noPivot: false,
@@ -101,7 +101,8 @@ describe("planContainer", () => {
     expect(order.filter((n) => n === "SYNC")).toHaveLength(1);
     const hooks = ops.filter((o) => o.op === "HOOK");
     expect(hooks.map((h) => h.args[0])).toEqual(["createContainer hook", "startContainer hook"]);
-    expect(hooks[0]!.args).toEqual(["createContainer hook", "/bin/b", 3, 2, "b", "x", "K=V"]);
+    expect(hooks[0]!.args).toEqual(["createContainer hook", 0, "/bin/b", 3, 2, "b", "x", "K=V"]);
+    expect(hooks[1]!.args.slice(0, 3)).toEqual(["startContainer hook", 1, "/bin/c"]);
     expect(order.indexOf("HOOK")).toBeLessThan(order.indexOf("PIVOT_ROOT"));
     expect(order.lastIndexOf("HOOK")).toBeGreaterThan(order.indexOf("WAIT_START"));
   });
@@ -182,7 +183,8 @@ describe("mounts", () => {
 
   test("root propagation: rslave by default; shared is applied after pivot_root", () => {
     expect(rootPropagation(undefined)).toEqual({ initial: MS.SLAVE | MS.REC });
-    expect(rootPropagation("private")).toEqual({ initial: MS.PRIVATE });
+    expect(rootPropagation("private")).toEqual({ initial: MS.PRIVATE | MS.REC, final: { flag: MS.PRIVATE, recursive: false } });
+    expect(rootPropagation("slave")).toEqual({ initial: MS.SLAVE | MS.REC, final: { flag: MS.SLAVE, recursive: false } });
     expect(rootPropagation("rshared")).toEqual({ initial: MS.SLAVE | MS.REC, final: { flag: MS.SHARED, recursive: true } });
     expect(() => rootPropagation("bogus")).toThrow(/rootfsPropagation/);
   });

@@ -1,0 +1,588 @@
+/**
+ * The container's filesystem: root.readonly, config mounts (tmpfs, bind, rbind, options,
+ * recursive attributes, propagation), linux.rootfsPropagation, maskedPaths, readonlyPaths and
+ * linux.devices, checked from inside real containers and against runc (the oracle).
+ */
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import {
+  forceCleanup,
+  leftovers,
+  type MountinfoEntry,
+  parseMountinfoLine,
+  type ProbeInfo,
+  probeInfo,
+  requireRoot,
+  ROOTS,
+  RUNC,
+  type RunResult,
+  RUNTS,
+  runtime,
+  uniqueId,
+} from "../lib/harness";
+import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
+
+// ---------------------------------------------------------------------------------------------
+// Local helpers (every test registers what it creates; afterEach removes it even on failure).
+
+interface Runtime {
+  name: "runts" | "runc";
+  bin: string;
+  root: string;
+}
+const RT_RUNTS: Runtime = { name: "runts", bin: RUNTS, root: ROOTS.runts };
+const RT_RUNC: Runtime = { name: "runc", bin: RUNC, root: ROOTS.runc };
+const BOTH = [RT_RUNC, RT_RUNTS];
+
+const containers: { rt: Runtime; id: string }[] = [];
+const bundles: Bundle[] = [];
+/** Host directories this test created (and possibly mounted on); removed after the test. */
+const hostDirs: string[] = [];
+
+function newId(rt: Runtime): string {
+  const id = uniqueId("fs");
+  containers.push({ rt, id });
+  return id;
+}
+
+function newBundle(opts: BundleOptions = {}): Bundle {
+  const b = makeBundle(opts);
+  bundles.push(b);
+  return b;
+}
+
+function hostMounts(): MountinfoEntry[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map(parseMountinfoLine)
+    .filter((m): m is MountinfoEntry => m !== null);
+}
+
+/** Host mount points at or below dir. */
+function mountsUnder(dir: string): string[] {
+  return hostMounts()
+    .map((m) => m.mountPoint)
+    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
+}
+
+/** Detaches everything mounted at or below dir (only our own temp dirs), however deeply stacked. */
+function unmountAll(dir: string): void {
+  for (let i = 0; i < 20 && mountsUnder(dir).length > 0; i++) {
+    for (const mp of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
+      spawnSync("umount", ["-l", mp], { stdio: "ignore" });
+    }
+  }
+}
+
+/** A fresh host directory under /tmp (removed after the test). */
+function hostDir(prefix: string): string {
+  const d = mkdtempSync(`/tmp/runts-fs-${prefix}-`);
+  hostDirs.push(d);
+  return d;
+}
+
+/** A tmpfs mounted on a fresh host directory; shared (its own peer group) when asked. */
+function hostTmpfs(prefix: string, shared: boolean): { dir: string; peerGroup?: string } {
+  const dir = hostDir(prefix);
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0755", "runts-test", dir]);
+  if (shared) execFileSync("mount", ["--make-shared", dir]);
+  const m = hostMounts().find((e) => e.mountPoint === dir);
+  return { dir, peerGroup: m?.optional.find((o) => o.startsWith("shared:"))?.slice("shared:".length) };
+}
+
+function expectNoLeftovers(): void {
+  for (const { rt, id } of containers) {
+    expect({ runtime: rt.name, id, leftovers: leftovers(id, rt.root) }).toEqual({ runtime: rt.name, id, leftovers: [] });
+  }
+}
+
+interface Ran {
+  r: RunResult;
+  id: string;
+  bundle: Bundle;
+}
+
+/** `<rt> run` (foreground) of a fresh bundle (a private rootfs copy) whose config `config` mutates. */
+function run(rt: Runtime, config?: (c: any) => void, prep?: (b: Bundle) => void): Ran {
+  const bundle = newBundle({ config });
+  prep?.(bundle);
+  const id = newId(rt);
+  const r = runtime(rt.bin, ["--root", rt.root, "run", "--bundle", bundle.dir, id]);
+  return { r, id, bundle };
+}
+
+function expectOk(ran: Ran): void {
+  expect({ code: ran.r.code, stderr: ran.r.stderr }).toMatchObject({ code: 0 });
+}
+
+function infoOf(ran: Ran): ProbeInfo {
+  expectOk(ran);
+  return probeInfo(ran.r.stdout);
+}
+
+/**
+ * args for a shell script in the container. The script may call `w PATH DATA`, which writes
+ * (creating the file if need be) and prints "ok", "EROFS" or "error: <message>".
+ */
+const sh = (script: string): string[] => [
+  "/bin/sh",
+  "-c",
+  'w() { if out=$( (echo "$2" > "$1") 2>&1 ); then echo ok; else case "$out" in *"Read-only file system"*) echo EROFS;; *) echo "error: $out";; esac; fi; }; ' +
+    script,
+];
+
+/** Lines "KEY=value" of a script's stdout as a record. */
+function keyed(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0 && /^[A-Z_0-9]+$/.test(line.slice(0, eq))) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** keyed() output tagged with the runtime's name, for readable failures. */
+function tagged(rt: Runtime, stdout: string): Record<string, string | undefined> {
+  return { rt: rt.name, ...keyed(stdout) };
+}
+
+const mountAt = (info: ProbeInfo, mp: string): MountinfoEntry | undefined => info.mounts.filter((m) => m.mountPoint === mp).pop();
+const opts = (m: MountinfoEntry | undefined): string[] => (m ? m.options.split(",") : []);
+
+const EROFS = "EROFS";
+
+// ---------------------------------------------------------------------------------------------
+
+describe("filesystem", () => {
+  beforeAll(() => requireRoot());
+
+  afterEach(() => {
+    for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
+    for (const b of bundles.splice(0)) {
+      unmountAll(b.dir);
+      b.cleanup();
+    }
+    for (const d of hostDirs.splice(0).reverse()) {
+      unmountAll(d);
+      if (mountsUnder(d).length === 0) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  // ---- root ------------------------------------------------------------------------------------
+
+  test("root.readonly true: writing / fails with EROFS; false: the write lands in the rootfs", () => {
+    for (const readonly of [true, false]) {
+      for (const rt of BOTH) {
+        const ran = run(rt, (c) => {
+          c.root.readonly = readonly;
+          c.process.args = sh("w /x data");
+        });
+        expectOk(ran);
+        expect({ rt: rt.name, readonly, out: ran.r.stdout.trim() }).toEqual({ rt: rt.name, readonly, out: readonly ? EROFS : "ok" });
+        expect({ rt: rt.name, readonly, exists: existsSync(path.join(ran.bundle.rootfs, "x")) }).toEqual({
+          rt: rt.name,
+          readonly,
+          exists: !readonly,
+        });
+      }
+    }
+    expectNoLeftovers();
+  });
+
+  // ---- mounts ----------------------------------------------------------------------------------
+
+  test("tmpfs mount with size/mode and nosuid,nodev,noexec,relatime: options in mountinfo, mode on the directory", () => {
+    const cfg = (c: any) => {
+      c.mounts.push({ destination: "/t1", type: "tmpfs", source: "tmpfs", options: ["size=1m", "mode=0750", "nosuid", "nodev", "noexec", "relatime"] });
+      c.process.args = sh("/bin/probe stat /t1; /bin/probe info");
+    };
+    for (const rt of BOTH) {
+      const ran = run(rt, cfg);
+      const info = infoOf(ran);
+      const m = mountAt(info, "/t1");
+      expect({ rt: rt.name, fsType: m?.fsType }).toEqual({ rt: rt.name, fsType: "tmpfs" });
+      expect(opts(m)).toEqual(expect.arrayContaining(["rw", "nosuid", "nodev", "noexec", "relatime"]));
+      expect(m!.superOptions.split(",")).toEqual(expect.arrayContaining(["size=1024k", "mode=750"]));
+      const st = JSON.parse(ran.r.stdout.split("\n")[0]!)[0];
+      expect({ rt: rt.name, type: st.type, mode: st.mode }).toEqual({ rt: rt.name, type: "dir", mode: "0750" });
+    }
+    expectNoLeftovers();
+  });
+
+  test("bind mount of a host directory: ro refuses writes (EROFS), rw writes through to the host", () => {
+    for (const rt of BOTH) {
+      const host = hostDir("bind");
+      writeFileSync(path.join(host, "hello"), "from the host");
+      const ran = run(rt, (c) => {
+        c.mounts.push({ destination: "/b/ro", type: "bind", source: host, options: ["bind", "ro"] });
+        c.mounts.push({ destination: "/b/rw", type: "bind", source: host, options: ["bind", "rw"] });
+        c.process.args = sh(
+          'echo "RO_READ=$(cat /b/ro/hello)"; echo "RO_WRITE=$(w /b/ro/new ro)"; echo "RW_WRITE=$(w /b/rw/new rw-data)"',
+        );
+      });
+      expectOk(ran);
+      expect(tagged(rt, ran.r.stdout)).toEqual({ rt: rt.name, RO_READ: "from the host", RO_WRITE: EROFS, RW_WRITE: "ok" });
+      expect(readFileSync(path.join(host, "new"), "utf8")).toBe("rw-data\n");
+    }
+    expectNoLeftovers();
+  });
+
+  test("bind mount of a single host file (ro): content visible, writes refused, target created as a file", () => {
+    for (const rt of BOTH) {
+      const host = hostDir("file");
+      const file = path.join(host, "config.txt");
+      writeFileSync(file, "file content");
+      const ran = run(rt, (c) => {
+        c.root.readonly = false;
+        c.mounts.push({ destination: "/etc/app/config.txt", type: "bind", source: file, options: ["bind", "ro"] });
+        c.process.args = sh(
+          'echo "READ=$(cat /etc/app/config.txt)"; echo "WRITE=$(w /etc/app/config.txt x)"; echo "STAT=$(/bin/probe stat /etc/app/config.txt)"',
+        );
+      });
+      expectOk(ran);
+      const k = keyed(ran.r.stdout);
+      expect({ rt: rt.name, READ: k.READ, WRITE: k.WRITE }).toEqual({ rt: rt.name, READ: "file content", WRITE: EROFS });
+      expect(JSON.parse(k.STAT!)[0].type).toBe("file");
+      expect(readFileSync(file, "utf8")).toBe("file content");
+      expect(statSync(path.join(ran.bundle.rootfs, "etc/app/config.txt")).isFile()).toBe(true);
+    }
+    expectNoLeftovers();
+  });
+
+  test("rbind carries the submounts of the source; bind does not", () => {
+    for (const rt of BOTH) {
+      const host = hostDir("rbind");
+      mkdirSync(path.join(host, "sub"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "runts-test", path.join(host, "sub")]);
+      writeFileSync(path.join(host, "sub", "marker"), "submount");
+      const ran = run(rt, (c) => {
+        c.mounts.push({ destination: "/r", type: "bind", source: host, options: ["rbind"] });
+        c.mounts.push({ destination: "/nr", type: "bind", source: host, options: ["bind"] });
+        c.process.args = sh('echo "R=$(cat /r/sub/marker 2>&1)"; echo "NR=$(ls -A /nr/sub | wc -l)"');
+      });
+      expectOk(ran);
+      expect(tagged(rt, ran.r.stdout)).toEqual({ rt: rt.name, R: "submount", NR: "0" });
+    }
+    expectNoLeftovers();
+  });
+
+  test("bind mount options nosuid,nodev,noexec,relatime (and ro) show in mountinfo", () => {
+    for (const rt of BOTH) {
+      const host = hostDir("opts");
+      const info = infoOf(
+        run(rt, (c) => {
+          c.mounts.push({ destination: "/o", type: "bind", source: host, options: ["rbind", "nosuid", "nodev", "noexec", "relatime", "ro"] });
+        }),
+      );
+      expect({ rt: rt.name, options: opts(mountAt(info, "/o")).sort() }).toEqual({
+        rt: rt.name,
+        options: ["nodev", "noexec", "nosuid", "relatime", "ro"],
+      });
+    }
+    expectNoLeftovers();
+  });
+
+  test("rro makes the bind mount and its submounts read-only", () => {
+    for (const rt of BOTH) {
+      const host = hostDir("rro");
+      mkdirSync(path.join(host, "sub"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "runts-test", path.join(host, "sub")]);
+      const ran = run(rt, (c) => {
+        c.mounts.push({ destination: "/rro", type: "bind", source: host, options: ["rbind", "rro"] });
+        c.process.args = sh('echo "TOP=$(w /rro/x 1)"; echo "SUB=$(w /rro/sub/x 1)"; /bin/probe info');
+      });
+      const info = infoOf({ ...ran, r: { ...ran.r, stdout: ran.r.stdout.split("\n").filter((l) => l.startsWith("{")).join("\n") } });
+      expect(tagged(rt, ran.r.stdout)).toEqual({ rt: rt.name, TOP: EROFS, SUB: EROFS });
+      expect(opts(mountAt(info, "/rro"))).toContain("ro");
+      expect(opts(mountAt(info, "/rro/sub"))).toContain("ro");
+      // the host's mounts stay writable
+      expect(existsSync(path.join(host, "x"))).toBe(false);
+      writeFileSync(path.join(host, "sub", "host-write"), "still rw");
+    }
+    expectNoLeftovers();
+  });
+
+  test("per-mount propagation rshared / rslave / rprivate on binds of a shared host mount", () => {
+    for (const rt of BOTH) {
+      const src = hostTmpfs("prop", true);
+      expect(src.peerGroup).toBeDefined();
+      const info = infoOf(
+        run(rt, (c) => {
+          c.mounts.push({ destination: "/p/shared", type: "bind", source: src.dir, options: ["rbind", "rshared"] });
+          c.mounts.push({ destination: "/p/slave", type: "bind", source: src.dir, options: ["rbind", "rslave"] });
+          c.mounts.push({ destination: "/p/private", type: "bind", source: src.dir, options: ["rbind", "rprivate"] });
+        }),
+      );
+      const optional = (mp: string) => mountAt(info, mp)?.optional ?? ["<not mounted>"];
+      expect({ rt: rt.name, shared: optional("/p/shared").some((o) => o.startsWith("shared:")) }).toEqual({ rt: rt.name, shared: true });
+      expect({ rt: rt.name, slave: optional("/p/slave") }).toEqual({ rt: rt.name, slave: [`master:${src.peerGroup}`] });
+      expect({ rt: rt.name, private: optional("/p/private") }).toEqual({ rt: rt.name, private: [] });
+    }
+    expectNoLeftovers();
+  });
+
+  test("per-mount propagation: rshared on a tmpfs and on a bind of a private host dir makes them shared", () => {
+    for (const rt of BOTH) {
+      const host = hostDir("privsrc");
+      const info = infoOf(
+        run(rt, (c) => {
+          c.mounts.push({ destination: "/s/tmpfs", type: "tmpfs", source: "tmpfs", options: ["size=1m", "rshared"] });
+          c.mounts.push({ destination: "/s/bind", type: "bind", source: host, options: ["rbind", "rshared"] });
+        }),
+      );
+      for (const mp of ["/s/tmpfs", "/s/bind"]) {
+        const optional = mountAt(info, mp)?.optional ?? ["<not mounted>"];
+        expect({ rt: rt.name, mp, shared: optional.some((o) => o.startsWith("shared:")) }).toEqual({ rt: rt.name, mp, shared: true });
+      }
+    }
+    expectNoLeftovers();
+  });
+
+  for (const propagation of ["private", "rprivate", "slave", "rslave", "shared", "rshared"] as const) {
+    test(`linux.rootfsPropagation ${propagation} on a rootfs that is a shared host mount: "/" propagation, nothing leaks to the host`, () => {
+      for (const rt of BOTH) {
+        let peerGroup = "";
+        const ran = run(
+          rt,
+          (c) => {
+            c.linux.rootfsPropagation = propagation;
+            c.mounts.push({ destination: "/p/tmp", type: "tmpfs", source: "tmpfs", options: ["size=1m"] });
+          },
+          (b) => {
+            execFileSync("mount", ["--bind", b.rootfs, b.rootfs]);
+            execFileSync("mount", ["--make-shared", b.rootfs]);
+            const m = hostMounts().find((e) => e.mountPoint === b.rootfs);
+            peerGroup = m?.optional.find((o) => o.startsWith("shared:"))?.slice("shared:".length) ?? "";
+          },
+        );
+        expect(peerGroup).not.toBe("");
+        // Whatever happened inside, the host sees only its own bind of the rootfs.
+        expect({ rt: rt.name, hostMounts: mountsUnder(ran.bundle.rootfs) }).toEqual({ rt: rt.name, hostMounts: [ran.bundle.rootfs] });
+        const info = infoOf(ran);
+        expect(mountAt(info, "/p/tmp")?.fsType).toBe("tmpfs");
+        // runc 1.1.5 (the oracle) only has to start and leak nothing; its "/" ends up private
+        // even for shared/rshared, so the propagation of "/" is checked on runts alone.
+        if (rt === RT_RUNC) continue;
+        const optional = mountAt(info, "/")?.optional;
+        switch (propagation) {
+          case "private":
+          case "rprivate":
+            expect(optional).toEqual([]);
+            break;
+          case "slave":
+            expect(optional?.filter((o) => o.startsWith("shared:"))).toEqual([]);
+            break;
+          case "rslave":
+            expect(optional).toEqual([`master:${peerGroup}`]);
+            break;
+          case "shared":
+          case "rshared":
+            expect(optional?.some((o) => o.startsWith("shared:"))).toBe(true);
+            break;
+        }
+      }
+      expectNoLeftovers();
+    });
+  }
+
+  test("linux.rootfsPropagation private / rslave on a private host rootfs (the usual case)", () => {
+    for (const rt of BOTH) {
+      for (const propagation of ["private", "rslave"]) {
+        const info = infoOf(
+          run(rt, (c) => {
+            c.linux.rootfsPropagation = propagation;
+          }),
+        );
+        expect({ rt: rt.name, propagation, optional: mountAt(info, "/")?.optional }).toEqual({ rt: rt.name, propagation, optional: [] });
+      }
+    }
+    expectNoLeftovers();
+  });
+
+  test("missing mount targets are created inside the rootfs only", () => {
+    const hostSide = `/runts-fs-target-${process.pid}`;
+    for (const rt of BOTH) {
+      const ran = run(rt, (c) => {
+        c.mounts.push({ destination: `${hostSide}/deep/dir`, type: "tmpfs", source: "tmpfs", options: ["size=1m"] });
+      });
+      const info = infoOf(ran);
+      expect(mountAt(info, `${hostSide}/deep/dir`)?.fsType).toBe("tmpfs");
+      expect(statSync(path.join(ran.bundle.rootfs, hostSide, "deep/dir")).isDirectory()).toBe(true);
+      expect(existsSync(hostSide)).toBe(false);
+    }
+    expectNoLeftovers();
+  });
+
+  // ---- masked and read-only paths ---------------------------------------------------------------
+
+  test("maskedPaths: a masked file reads empty and is the null device; a masked directory is an empty read-only tmpfs", () => {
+    for (const rt of BOTH) {
+      const ran = run(
+        rt,
+        (c) => {
+          c.root.readonly = false;
+          c.linux.maskedPaths.push("/etc/secret", "/secretdir", "/does/not/exist");
+          c.process.args = sh(
+            [
+              'echo "READ=$(/bin/probe read /etc/secret; echo "rc $?")"',
+              'echo "STAT=$(/bin/probe stat /etc/secret)"',
+              'echo "KEYS=$(/bin/probe read /proc/keys; echo "rc $?")"',
+              'echo "KEYSSTAT=$(/bin/probe stat /proc/keys)"',
+              'echo "LS=$(ls -A /secretdir | wc -l)"',
+              'echo "WRITE=$(w /secretdir/x 1)"',
+              'echo "WRITEFILE=$(w /etc/secret 1)"',
+              "/bin/probe info",
+            ].join("; "),
+          );
+        },
+        (b) => {
+          writeFileSync(path.join(b.rootfs, "etc/secret"), "top secret");
+          mkdirSync(path.join(b.rootfs, "secretdir"));
+          writeFileSync(path.join(b.rootfs, "secretdir/file"), "hidden");
+        },
+      );
+      expectOk(ran);
+      const k = keyed(ran.r.stdout);
+      const nullDev = { type: "chr", major: 1, minor: 3 };
+      expect({ rt: rt.name, READ: k.READ, KEYS: k.KEYS, LS: k.LS, WRITE: k.WRITE }).toEqual({
+        rt: rt.name,
+        READ: "rc 0",
+        KEYS: "rc 0",
+        LS: "0",
+        WRITE: EROFS,
+      });
+      expect(JSON.parse(k.STAT!)[0]).toMatchObject(nullDev);
+      expect(JSON.parse(k.KEYSSTAT!)[0]).toMatchObject(nullDev);
+      // writing the masked file writes /dev/null, never the image's file
+      expect(k.WRITEFILE).toBe("ok");
+      expect(readFileSync(path.join(ran.bundle.rootfs, "etc/secret"), "utf8")).toBe("top secret");
+      const info = probeInfo(ran.r.stdout.split("\n").filter((l) => l.startsWith("{")).join("\n"));
+      const m = mountAt(info, "/secretdir");
+      expect(m?.fsType).toBe("tmpfs");
+      expect(opts(m)).toContain("ro");
+      expect(info.mounts.some((x) => x.mountPoint.startsWith("/does"))).toBe(false);
+      expect(existsSync(path.join(ran.bundle.rootfs, "does"))).toBe(false);
+    }
+    expectNoLeftovers();
+  });
+
+  test("readonlyPaths: /proc/sys and a directory of the image refuse writes (EROFS), the rest stays writable", () => {
+    for (const rt of BOTH) {
+      const ran = run(
+        rt,
+        (c) => {
+          c.root.readonly = false;
+          c.linux.readonlyPaths.push("/data");
+          c.process.args = sh(
+            [
+              'echo "SYS=$(w /proc/sys/kernel/hostname container-name)"',
+              'echo "DATA=$(w /data/file changed)"',
+              'echo "DATAREAD=$(cat /data/file)"',
+              'echo "OTHER=$(w /other 1)"',
+            ].join("; "),
+          );
+        },
+        (b) => {
+          mkdirSync(path.join(b.rootfs, "data"));
+          writeFileSync(path.join(b.rootfs, "data/file"), "original");
+        },
+      );
+      expectOk(ran);
+      expect(tagged(rt, ran.r.stdout)).toEqual({ rt: rt.name, SYS: EROFS, DATA: EROFS, DATAREAD: "original", OTHER: "ok" });
+      expect(readFileSync(path.join(ran.bundle.rootfs, "data/file"), "utf8")).toBe("original");
+    }
+    expectNoLeftovers();
+  });
+
+  // ---- devices ---------------------------------------------------------------------------------
+
+  test("linux.devices: a char device (1:7, 0600, uid 1, gid 2) and a fifo, as runc creates them", () => {
+    const cfg = (c: any) => {
+      c.linux.devices = [
+        { path: "/dev/myfull", type: "c", major: 1, minor: 7, fileMode: 0o600, uid: 1, gid: 2 },
+        { path: "/dev/myfifo", type: "p", fileMode: 0o640 },
+      ];
+      c.process.args = ["/bin/probe", "stat", "/dev/myfull", "/dev/myfifo"];
+    };
+    const stats = BOTH.map((rt) => {
+      const ran = run(rt, cfg);
+      expectOk(ran);
+      return JSON.parse(ran.r.stdout);
+    });
+    expect(stats[1][0]).toMatchObject({ path: "/dev/myfull", exists: true, type: "chr", major: 1, minor: 7, mode: "0600", uid: 1, gid: 2 });
+    expect(stats[1][1]).toMatchObject({ path: "/dev/myfifo", exists: true, type: "fifo", mode: "0640", uid: 0, gid: 0 });
+    expect(stats[1]).toEqual(stats[0]);
+    expectNoLeftovers();
+  });
+
+  test("linux.devices: an unknown device type is rejected, naming the field", () => {
+    const bundle = newBundle({
+      config: (c) => {
+        c.linux.devices = [
+          { path: "/dev/ok", type: "c", major: 1, minor: 3 },
+          { path: "/dev/bad", type: "x", major: 1, minor: 3 },
+        ];
+      },
+    });
+    const id = newId(RT_RUNTS);
+    const r = runtime(RUNTS, ["--root", ROOTS.runts, "create", "--bundle", bundle.dir, id]);
+    expect(r.code).not.toBe(0);
+    // either spelling of the field: linux.devices[1].type or the JSON pointer /linux/devices/1/type
+    expect(r.stderr).toMatch(/linux\.devices\[1\]\.type|\/linux\/devices\/1\/type/);
+    expect(r.stderr).toContain('"x"');
+    expectNoLeftovers();
+  });
+
+  test("default devices, /dev symlinks, /dev/pts, /dev/shm and /dev/mqueue are there as runc makes them", () => {
+    const paths = [
+      "/dev/null",
+      "/dev/zero",
+      "/dev/full",
+      "/dev/random",
+      "/dev/urandom",
+      "/dev/tty",
+      "/dev/fd",
+      "/dev/stdin",
+      "/dev/stdout",
+      "/dev/stderr",
+      "/dev/ptmx",
+      "/dev/pts",
+      "/dev/shm",
+      "/dev/mqueue",
+    ];
+    const cfg = (c: any) => {
+      c.process.args = sh(`/bin/probe stat ${paths.join(" ")}; /bin/probe info`);
+    };
+    const results = BOTH.map((rt) => {
+      const ran = run(rt, cfg);
+      expectOk(ran);
+      const [statLine, infoLine] = ran.r.stdout.split("\n");
+      return { stats: JSON.parse(statLine!) as any[], info: probeInfo(infoLine!) };
+    });
+    const { stats, info } = results[1]!;
+    const byPath = Object.fromEntries(stats.map((s) => [s.path, s]));
+    for (const [p, minor] of [
+      ["/dev/null", 3],
+      ["/dev/zero", 5],
+      ["/dev/full", 7],
+      ["/dev/random", 8],
+      ["/dev/urandom", 9],
+    ] as const) {
+      expect(byPath[p]).toMatchObject({ type: "chr", major: 1, minor, mode: "0666" });
+    }
+    expect(byPath["/dev/tty"]).toMatchObject({ type: "chr", major: 5, minor: 0 });
+    expect(byPath["/dev/fd"]).toMatchObject({ type: "link", target: "/proc/self/fd" });
+    expect(byPath["/dev/stdin"]).toMatchObject({ type: "link", target: "/proc/self/fd/0" });
+    expect(byPath["/dev/stdout"]).toMatchObject({ type: "link", target: "/proc/self/fd/1" });
+    expect(byPath["/dev/stderr"]).toMatchObject({ type: "link", target: "/proc/self/fd/2" });
+    expect(byPath["/dev/ptmx"]).toMatchObject({ type: "link", target: "pts/ptmx" });
+    expect(byPath["/dev/shm"]).toMatchObject({ type: "dir", mode: "1777" });
+    expect(mountAt(info, "/dev/shm")?.fsType).toBe("tmpfs");
+    expect(mountAt(info, "/dev/pts")?.fsType).toBe("devpts");
+    expect(mountAt(info, "/dev/mqueue")?.fsType).toBe("mqueue");
+    expect(stats).toEqual(results[0]!.stats);
+    expectNoLeftovers();
+  });
+});
