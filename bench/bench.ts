@@ -144,6 +144,21 @@ function median(xs: readonly number[]): number {
 
 /* ------------------------------------------------------------------ commands */
 
+class Interrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+let interrupted: NodeJS.Signals | undefined;
+
+/** Bun runs signal handlers only from its event loop, which spawnSync blocks: yield to it
+ *  between commands, then stop (cleaning up) if a signal came in. */
+async function checkpoint(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (interrupted) throw new Interrupted(interrupted);
+}
+
 let workDir = "";
 
 /** Runs argv with stdin/stdout on /dev/null and stderr in a file; wall time in ms. */
@@ -385,7 +400,7 @@ class Bench {
     else this.fail(["version"], r, v.error);
   }
 
-  iteration(label: string): void {
+  async iteration(label: string): Promise<void> {
     const t = exec(["/bin/true"]);
     if (this.measuring && t.ok) this.spawnTrue.push(t.ms);
     const scenarios: [MetricKey, (r: Runtime, id: string) => void][] = [
@@ -398,6 +413,7 @@ class Bench {
       for (const r of this.runtimes) {
         if (this.s(key, r).gaveUp) continue;
         fn(r, `${TAG}-${r.name}-${key}-${label}`);
+        await checkpoint();
       }
     }
   }
@@ -502,13 +518,28 @@ function ratio(a: Summary | undefined, b: Summary | undefined): number | undefin
   return a.median / b.median;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run as root (containers, cgroups, /run)");
   const runtsSrc = process.env.RUNTS_BIN || path.join(REPO, "dist/runts");
   if (!existsSync(runtsSrc)) throw new Error(`${runtsSrc} is missing: build it with \`sh scripts/build.sh\``);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => (interrupted ??= sig));
 
   workDir = mkdtempSync("/tmp/runts-bench-");
   chmodSync(workDir, 0o755);
+  const runtimes: Runtime[] = [];
+  let notes: string[] = [];
+  let done: { bench: Bench; ctx: Omit<ReportContext, "notes"> };
+  try {
+    done = await measure(runtsSrc, runtimes);
+  } finally {
+    notes = cleanupAll(runtimes);
+  }
+  report(done.bench, { ...done.ctx, notes });
+}
+
+/** Everything between creating the work dir and cleaning up; registers into `runtimes`
+ *  as it goes so that cleanupAll knows what to sweep whatever happens. */
+async function measure(runtsSrc: string, runtimes: Runtime[]): Promise<{ bench: Bench; ctx: Omit<ReportContext, "notes"> }> {
   const runtsBin = path.join(workDir, "runts");
   copyFileSync(runtsSrc, runtsBin);
   chmodSync(runtsBin, 0o755);
@@ -516,7 +547,6 @@ function main(): void {
   const { config: base, source: configSource } = baseConfig(runtsBin);
   const cg = detectCgroups();
 
-  const runtimes: Runtime[] = [];
   const add = (name: RuntimeName, bin: string): void => {
     const bundle = path.join(workDir, `bundle-${name}`);
     mkdirSync(bundle);
@@ -527,31 +557,18 @@ function main(): void {
   const crunNa = probeCrun(base);
   if (!crunNa) add("crun", "crun");
 
-  let notes: string[] = [];
-  const onSignal = (sig: NodeJS.Signals): void => {
-    console.error(`bench: ${sig}: cleaning up`);
-    cleanupAll(runtimes);
-    process.exit(128 + (os.constants.signals[sig] ?? 0));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-
   const bench = new Bench(runtimes, base, cg);
   const versions = Object.fromEntries(runtimes.map((r) => [r.name, versionLine(r.bin)]));
   const started = Date.now();
-  try {
-    console.error(`bench: ${WHERE}, ${runtimes.map((r) => r.name).join(" vs ")}, ${WARMUP} warm-up + ${RUNS} measured iterations`);
-    for (let i = 0; i < WARMUP; i++) bench.iteration(`w${i}`);
-    bench.measuring = true;
-    for (let i = 0; i < RUNS; i++) {
-      bench.iteration(String(i));
-      if ((i + 1) % 5 === 0 || i + 1 === RUNS) console.error(`bench: ${i + 1}/${RUNS} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    }
-  } finally {
-    notes = cleanupAll(runtimes);
+  console.error(`bench: ${WHERE}, ${runtimes.map((r) => r.name).join(" vs ")}, ${WARMUP} warm-up + ${RUNS} measured iterations`);
+  for (let i = 0; i < WARMUP; i++) await bench.iteration(`w${i}`);
+  bench.measuring = true;
+  for (let i = 0; i < RUNS; i++) {
+    await bench.iteration(String(i));
+    if ((i + 1) % 5 === 0 || i + 1 === RUNS) console.error(`bench: ${i + 1}/${RUNS} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   }
-
-  report(bench, { runtimes, crunNa, cg, versions, configSource, runtsSrc, seconds: (Date.now() - started) / 1000, notes });
+  const seconds = (Date.now() - started) / 1000;
+  return { bench, ctx: { runtimes, crunNa, cg, versions, configSource, runtsSrc, seconds } };
 }
 
 interface ReportContext {
@@ -656,9 +673,14 @@ function report(bench: Bench, ctx: ReportContext): void {
   console.log(`\nwrote ${path.relative(REPO, file)}`);
 }
 
-try {
-  main();
-} catch (err) {
-  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-}
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    if (err instanceof Interrupted) {
+      console.error(`bench: ${err.signal}: stopped, cleaned up`);
+      process.exit(128 + (os.constants.signals[err.signal] ?? 0));
+    }
+    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -202,6 +202,19 @@ static int split_parent(const char *path, char *parent, size_t plen, const char 
   return 0;
 }
 
+static void mkdir_in_root(const char *path, mode_t mode);
+
+/* Opens the directory that holds path's last component inside the root (creating it
+ * first with mkdirs); *name is that component. */
+static int open_parent(const char *op, const char *path, const char **name, int mkdirs) {
+  char parent[4096];
+  if (split_parent(path, parent, sizeof parent, name) < 0) fail(op, path, EINVAL, NULL);
+  if (mkdirs) mkdir_in_root(parent, 0755);
+  int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
+  if (pfd < 0) fail(op, parent, errno, NULL);
+  return pfd;
+}
+
 /* If the first missing component of path is a symlink whose target does not exist yet,
  * rewrites buf to go through the link's target (inside the root) and returns 1. */
 static int follow_dangling(char *buf, size_t size) {
@@ -258,11 +271,8 @@ static void mkdir_in_root(const char *path, mode_t mode) {
     *p = 0;
     int fd = open_in_root(buf, O_PATH | O_DIRECTORY);
     if (fd < 0 && errno == ENOENT) {
-      char parent[4096];
       const char *name;
-      if (split_parent(buf, parent, sizeof parent, &name) < 0) fail("mkdir", path, EINVAL, NULL);
-      int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
-      if (pfd < 0) fail("mkdir", parent, errno, NULL);
+      int pfd = open_parent("mkdir", buf, &name, 0);
       if (mkdirat(pfd, name, mode) < 0 && errno != EEXIST) fail("mkdir", buf, errno, NULL);
       close(pfd);
       fd = open_in_root(buf, O_PATH | O_DIRECTORY);
@@ -295,12 +305,8 @@ static int open_target(const char *target, uint64_t create) {
   if (create & TARGET_DIR) {
     mkdir_in_root(path, 0755);
   } else {
-    char parent[4096];
     const char *name;
-    if (split_parent(path, parent, sizeof parent, &name) < 0) fail("create mount target", path, EINVAL, NULL);
-    mkdir_in_root(parent, 0755);
-    int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
-    if (pfd < 0) fail("create mount target", parent, errno, NULL);
+    int pfd = open_parent("create mount target", path, &name, 1);
     int f = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (f < 0 && errno != EEXIST) fail("create mount target", path, errno, NULL);
     if (f >= 0) close(f);
@@ -352,16 +358,18 @@ static void op_mount(const struct op *op) {
   close(fd);
 }
 
-static void op_bind(const struct op *op) {
-  const char *source = s_arg(op, 0), *target = s_arg(op, 1);
-  int recursive = u_arg(op, 2) != 0;
-  int tfd = open_target(target, u_arg(op, 3));
+/* Bind-mounts a host path onto a target inside the root (a clone of the source tree
+ * moved onto the target fd: no path string is ever handed to mount(2)). */
+static void bind_at(const char *source, const char *target, int recursive, uint64_t create) {
+  int tfd = open_target(target, create);
   int tree = open_tree_fd(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
   if (tree < 0) fail("bind mount: open source", source, errno, NULL);
   if (move_mount_fd(tree, tfd) < 0) fail("bind mount", target, errno, source);
   close(tree);
   close(tfd);
 }
+
+static void op_bind(const struct op *op) { bind_at(s_arg(op, 0), s_arg(op, 1), u_arg(op, 2) != 0, u_arg(op, 3)); }
 
 static void op_setattr(const struct op *op) {
   const char *target = s_arg(op, 0);
@@ -372,26 +380,14 @@ static void op_setattr(const struct op *op) {
   close(fd);
 }
 
-static void op_bind_dev(const struct op *op) {
-  const char *path = s_arg(op, 0), *host = s_arg(op, 1);
-  int tfd = open_target(path, 2);
-  int tree = open_tree_fd(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (tree < 0) fail("bind device: open", host, errno, NULL);
-  if (move_mount_fd(tree, tfd) < 0) fail("bind device", path, errno, host);
-  close(tree);
-  close(tfd);
-}
+static void op_bind_dev(const struct op *op) { bind_at(s_arg(op, 1), s_arg(op, 0), 0, TARGET_FILE); }
 
 static void op_mknod(const struct op *op) {
   const char *path = s_arg(op, 0);
   mode_t mode = (mode_t)u_arg(op, 1);
   dev_t dev = makedev((unsigned)u_arg(op, 2), (unsigned)u_arg(op, 3));
-  char parent[4096];
   const char *name;
-  if (split_parent(path, parent, sizeof parent, &name) < 0) fail("mknod", path, EINVAL, NULL);
-  mkdir_in_root(parent, 0755);
-  int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
-  if (pfd < 0) fail("mknod", parent, errno, NULL);
+  int pfd = open_parent("mknod", path, &name, 1);
   /* Whatever the image left at this name is replaced: its /dev is not trusted. */
   if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT) {
     if (errno != EISDIR || unlinkat(pfd, name, AT_REMOVEDIR) < 0) fail("mknod: remove existing", path, errno, NULL);
@@ -404,8 +400,7 @@ static void op_mknod(const struct op *op) {
     struct stat hs;
     if (stat(s_arg(op, 6), &hs) < 0 || (hs.st_mode & S_IFMT) != (mode & S_IFMT) || hs.st_rdev != dev)
       fail("mknod", path, EPERM, "and the host has no such device node to bind-mount instead");
-    struct op bind = {.code = OP_BIND_DEV, .argc = 2, .args = (struct arg[]){op->args[0], op->args[6]}};
-    op_bind_dev(&bind);
+    bind_at(s_arg(op, 6), path, 0, TARGET_FILE);
     return;
   }
   if (fchownat(pfd, name, (uid_t)u_arg(op, 4), (gid_t)u_arg(op, 5), AT_SYMLINK_NOFOLLOW) < 0)
@@ -422,11 +417,8 @@ static void op_mknod(const struct op *op) {
 
 static void op_symlink(const struct op *op) {
   const char *target = s_arg(op, 0), *link = s_arg(op, 1);
-  char parent[4096];
   const char *name;
-  if (split_parent(link, parent, sizeof parent, &name) < 0) fail("symlink", link, EINVAL, NULL);
-  int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
-  if (pfd < 0) fail("symlink", parent, errno, NULL);
+  int pfd = open_parent("symlink", link, &name, 0);
   if (symlinkat(target, pfd, name) < 0 && errno != EEXIST) fail("symlink", link, errno, target);
   close(pfd);
 }
