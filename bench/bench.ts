@@ -82,6 +82,15 @@ type MetricKey =
   | "state"
   | "forcedelete";
 
+/** The parts of config.json the benchmark sets; the rest is passed through untouched. */
+interface OciConfig {
+  ociVersion: string;
+  process: { terminal: boolean; args: string[]; [k: string]: unknown };
+  root: { path: string; readonly: boolean };
+  linux: { cgroupsPath?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
 interface MetricDef {
   key: MetricKey;
   label: string;
@@ -224,7 +233,7 @@ function makeRootfs(dir: string): void {
 }
 
 /** config.json from `runts spec` (runc spec if that fails), adjusted for the benchmark. */
-function baseConfig(runtsBin: string): { config: Record<string, any>; source: string } {
+function baseConfig(runtsBin: string): { config: OciConfig; source: string } {
   const dir = path.join(workDir, "spec");
   mkdirSync(dir);
   let source = "runts spec";
@@ -235,7 +244,8 @@ function baseConfig(runtsBin: string): { config: Record<string, any>; source: st
     r = exec(["runc", "spec", "--bundle", dir]);
     if (!r.ok) throw new Error(r.error);
   }
-  const config = JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8")) as Record<string, any>;
+  const config = JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8")) as OciConfig;
+  if (typeof config.process !== "object" || config.process === null) throw new Error(`${source} wrote no process section`);
   config.ociVersion = OCI_VERSION;
   config.process.terminal = false;
   config.root = { path: path.join(workDir, "rootfs"), readonly: true };
@@ -243,7 +253,7 @@ function baseConfig(runtsBin: string): { config: Record<string, any>; source: st
   return { config, source };
 }
 
-function writeConfig(r: Runtime, base: Record<string, any>, args: string[], cgroupsPath: string): void {
+function writeConfig(r: Runtime, base: OciConfig, args: string[], cgroupsPath: string): void {
   const c = structuredClone(base);
   c.process.args = args;
   c.linux.cgroupsPath = cgroupsPath;
@@ -251,15 +261,12 @@ function writeConfig(r: Runtime, base: Record<string, any>, args: string[], cgro
 }
 
 /** crun refuses hybrid hosts although `crun list` works there: probe with a real `run`. */
-function probeCrun(base: Record<string, any>): string | undefined {
-  if (!existsSync("/usr/bin/crun") && spawnSync("sh", ["-c", "command -v crun"], { stdio: "ignore" }).status !== 0) {
-    return "crun is not installed";
-  }
+function probeCrun(base: OciConfig): string | undefined {
   const probe: Runtime = { name: "crun", bin: "crun", root: `/run/bench-crun-probe-${process.pid}`, bundle: path.join(workDir, "crun-probe") };
   mkdirSync(probe.bundle);
   try {
     const list = rt(probe, "list");
-    if (!list.ok) return `crun list fails: ${list.error}`;
+    if (!list.ok) return `crun list fails (not installed?): ${list.error}`;
     if (!IN_VM) {
       writeConfig(probe, base, ["/bin/true"], `/${TAG}-crun-probe`);
       const run = rt(probe, "run", "--bundle", probe.bundle, `${TAG}-crun-probe`);
@@ -303,7 +310,7 @@ class Bench {
 
   constructor(
     readonly runtimes: Runtime[],
-    readonly base: Record<string, any>,
+    readonly base: OciConfig,
     readonly cg: Cgroups,
   ) {
     for (const m of METRICS) this.series.set(m.key, new Map(runtimes.map((r) => [r.name, new Series()])));
@@ -322,8 +329,9 @@ class Bench {
     for (const k of keys) this.s(k, r).fail(error);
   }
 
-  /** Removes a container a failed step left behind (unmeasured). */
-  cleanup(r: Runtime, id: string): void {
+  /** Records a failed step and removes whatever the container left (unmeasured). */
+  abort(keys: MetricKey[], r: Runtime, id: string, error: string): void {
+    this.fail(keys, r, error);
     rt(r, "delete", "--force", id);
   }
 
@@ -336,16 +344,16 @@ class Bench {
     writeConfig(r, this.base, ["/bin/sleep", "1000"], `/${id}`);
     const t0 = performance.now();
     const c = rt(r, "create", "--bundle", r.bundle, id);
-    if (!c.ok) return this.fail(["lifecycle", "create"], r, c.error), this.cleanup(r, id);
+    if (!c.ok) return this.abort(["lifecycle", "create"], r, id, c.error);
     const s = rt(r, "start", id);
-    if (!s.ok) return this.fail(["lifecycle", "start"], r, s.error), this.cleanup(r, id);
+    if (!s.ok) return this.abort(["lifecycle", "start"], r, id, s.error);
     const k = rt(r, "kill", id, "KILL");
-    if (!k.ok) return this.fail(["lifecycle", "kill"], r, k.error), this.cleanup(r, id);
+    if (!k.ok) return this.abort(["lifecycle", "kill"], r, id, k.error);
     const d = rt(r, "delete", "--force", id);
     const total = performance.now() - t0;
-    if (!d.ok) return this.fail(["lifecycle", "delete"], r, d.error), this.cleanup(r, id);
+    if (!d.ok) return this.abort(["lifecycle", "delete"], r, id, d.error);
     const left = this.leftover(r, id);
-    if (left) return this.fail(["lifecycle", "delete"], r, left), this.cleanup(r, id);
+    if (left) return this.abort(["lifecycle", "delete"], r, id, left);
     this.record("lifecycle", r, total);
     this.record("create", r, c.ms);
     this.record("start", r, s.ms);
@@ -356,9 +364,9 @@ class Bench {
   run(r: Runtime, id: string): void {
     writeConfig(r, this.base, ["/bin/true"], `/${id}`);
     const x = rt(r, "run", "--bundle", r.bundle, id);
-    if (!x.ok) return this.fail(["run"], r, x.error), this.cleanup(r, id);
+    if (!x.ok) return this.abort(["run"], r, id, x.error);
     const left = this.leftover(r, id);
-    if (left) return this.fail(["run"], r, left), this.cleanup(r, id);
+    if (left) return this.abort(["run"], r, id, left);
     this.record("run", r, x.ms);
   }
 
@@ -369,7 +377,7 @@ class Bench {
     const timeFile = path.join(workDir, "time");
     writeFileSync(timeFile, "");
     const c = exec(["/usr/bin/time", "-f", "%M", "-o", timeFile, r.bin, "--root", r.root, "create", "--bundle", r.bundle, id]);
-    if (!c.ok) return this.fail(["rss", "state", ...afterStart], r, c.error), this.cleanup(r, id);
+    if (!c.ok) return this.abort(["rss", "state", ...afterStart], r, id, c.error);
     // On a non-zero exit time(1) prefixes a "Command exited ..." line: the number is last.
     const kib = Number(readFileSync(timeFile, "utf8").trim().split("\n").pop());
     if (Number.isFinite(kib) && kib > 0) this.record("rss", r, kib / 1024);
@@ -380,19 +388,18 @@ class Bench {
     else this.fail(["state"], r, st.error);
 
     const s = rt(r, "start", id);
-    if (!s.ok) return this.fail(afterStart, r, s.error), this.cleanup(r, id);
+    if (!s.ok) return this.abort(afterStart, r, id, s.error);
     if (this.cg.peakRoot) {
       const file = path.join(this.cg.peakRoot, id, "memory.peak");
       if (existsSync(file)) this.record("cgpeak", r, Number(readFileSync(file, "utf8").trim()) / 2 ** 20);
       else this.fail(["cgpeak"], r, `${file} does not exist after ${r.name} start`);
     }
     const d = rt(r, "delete", "--force", id);
-    if (!d.ok) return this.fail(["forcedelete"], r, d.error), this.cleanup(r, id);
+    if (!d.ok) return this.abort(["forcedelete"], r, id, d.error);
     const left = this.leftover(r, id);
-    if (left) return this.fail(["forcedelete"], r, left), this.cleanup(r, id);
+    if (left) return this.abort(["forcedelete"], r, id, left);
     this.record("forcedelete", r, d.ms);
   }
-
 
   version(r: Runtime): void {
     const v = exec([r.bin, "--version"]);
@@ -622,6 +629,7 @@ function report(bench: Bench, ctx: ReportContext): void {
   out.push(
     `runts benchmark on the ${WHERE} (${os.hostname()}, kernel ${os.release()}, ${os.cpus().length} cpus, cgroups ${ctx.cg.mode}, load ${load})`,
     `medians of ${RUNS} runs after ${WARMUP} warm-up iterations, runtimes interleaved per iteration; config from ${ctx.configSource}`,
+    "ratio = runts median / other median (> 1: runts slower or bigger)",
     ...ctx.runtimes.map((r) => `  ${r.name}: ${ctx.versions[r.name]}`),
     "",
     line(rows[0]!),

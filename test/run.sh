@@ -78,7 +78,7 @@ suite host node_modules/.bin/bun test --timeout=120000 --max-concurrency=1 "$@"
 
 if [ "$vm" = 1 ]; then
   # Cgroup v2 behaviour is tested on a real pure-v2 kernel: this host's cgroups are hybrid.
-  suite cgroup-v2 sh ../shared/vm/run-in-vm.sh --timeout 1500 --mem 3G -- \
+  suite cgroup-v2 bash ../shared/vm/run-in-vm.sh --timeout 1500 --mem 3G -- \
     node_modules/.bin/bun test --timeout=300000 --max-concurrency=1 test/v2
 fi
 
