@@ -19,6 +19,7 @@ const koffiNative: BunPlugin = {
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
   compile: { outfile: "dist/runts" },
+  splitting: true,
   bytecode: true,
   minify: true,
   format: "esm",

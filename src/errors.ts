@@ -1,8 +1,12 @@
 import { constants } from "node:os";
 
-const errnoNames = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, num]) => [num, name]),
-);
+let names: Map<number, string> | undefined;
+
+/** EPERM for 1, ...: built on first use, so a command that does not fail does not pay for it. */
+function errnoName(errno: number): string | undefined {
+  names ??= new Map(Object.entries(constants.errno).map(([name, num]) => [num, name]));
+  return names.get(errno);
+}
 
 /** A failure with the context a user needs: what was being done, on what, and the errno. */
 export class RuntsError extends Error {
@@ -20,7 +24,7 @@ export function formatError(op: string, path: string, errno: number, detail: str
   let msg = op;
   if (path) msg += ` ${JSON.stringify(path)}`;
   if (detail) msg += `: ${detail}`;
-  if (errno) msg += `: ${strerror(errno)} (${errnoNames.get(errno) ?? "errno " + errno})`;
+  if (errno) msg += `: ${strerror(errno)} (${errnoName(errno) ?? "errno " + errno})`;
   return msg;
 }
 
@@ -60,7 +64,7 @@ const messages: Record<string, string> = {
 };
 
 export function strerror(errno: number): string {
-  return messages[errnoNames.get(errno) ?? ""] ?? `errno ${errno}`;
+  return messages[errnoName(errno) ?? ""] ?? `errno ${errno}`;
 }
 
 /** The errno of a Node/Bun system error (err.errno is negative there), or 0. */

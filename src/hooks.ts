@@ -1,9 +1,9 @@
 // Hooks that runts runs itself, in the runtime's namespaces: prestart, createRuntime,
 // poststart, poststop. createContainer and startContainer hooks run inside the
 // container (planned as OP_HOOK).
-import { spawnSync } from "node:child_process";
 import { RuntsError } from "./errors.ts";
 import type { Hook } from "./spec/types.ts";
+import type { StoredState } from "./state/state-dir.ts";
 
 export interface HookState {
   ociVersion: string;
@@ -12,6 +12,18 @@ export interface HookState {
   pid?: number;
   bundle: string;
   annotations?: Record<string, string>;
+}
+
+/** The state a hook reads on stdin. */
+export function hookState(s: StoredState, status: string): HookState {
+  return {
+    ociVersion: s.ociVersion,
+    id: s.id,
+    status,
+    pid: s.pid || undefined,
+    bundle: s.bundle,
+    annotations: s.annotations,
+  };
 }
 
 /**
@@ -36,6 +48,9 @@ function runHook(what: string, h: Hook, state: HookState): void {
     const eq = e.indexOf("=");
     if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
   }
+  // Loaded here, not imported: node:child_process costs `start` and `delete` ~4 ms even
+  // when there is no hook to run.
+  const { spawnSync } = process.getBuiltinModule("node:child_process");
   const r = spawnSync(h.path, args.slice(1), {
     argv0: args[0],
     env,

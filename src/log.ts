@@ -1,4 +1,5 @@
 import { appendFileSync } from "node:fs";
+import { writeStderr } from "./stdio.ts";
 
 export type LogFormat = "text" | "json";
 export type Level = "debug" | "info" | "warning" | "error";
@@ -36,11 +37,11 @@ export class Logger {
       try {
         appendFileSync(this.file, line);
       } catch {
-        process.stderr.write(`runts: cannot write log file ${this.file}\n`);
+        writeStderr(`runts: cannot write log file ${this.file}\n`);
       }
     }
     if (toStderr || (!this.file && this.debugEnabled)) {
-      process.stderr.write(level === "error" ? `runts: ${msg}\n` : `runts: ${level}: ${msg}\n`);
+      writeStderr(level === "error" ? `runts: ${msg}\n` : `runts: ${level}: ${msg}\n`);
     }
   }
 }

@@ -3,6 +3,7 @@ import { COMMANDS, GLOBAL_FLAGS } from "./cli/commands.ts";
 import { parseFlags, UsageError } from "./cli/flags.ts";
 import { RuntsError } from "./errors.ts";
 import { Logger, type LogFormat } from "./log.ts";
+import { writeStdout, writeStderr } from "./stdio.ts";
 
 export const VERSION = "0.1.0";
 const SPEC_VERSION = "1.2.0";
@@ -16,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = new Logger(global.flags.log as string | undefined, format as LogFormat, global.flags.debug === true);
   if (global.flags.version) {
-    process.stdout.write(`runts version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+    writeStdout(`runts version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
     return 0;
   }
   const name = cmdIndex < 0 ? undefined : argv[cmdIndex];
@@ -56,7 +57,7 @@ function errorMessage(err: unknown, cmd: string): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`runts: ${err instanceof Error ? err.message : String(err)}\n`);
+    writeStderr(`runts: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   },
 );

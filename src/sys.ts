@@ -1,5 +1,5 @@
-// Host-side syscalls that Node and Bun lack, through koffi on libc. Loaded on first
-// use: commands that do not need them do not pay for koffi.
+// Host-side syscalls that Node and Bun lack, through koffi on libc, for create and run
+// (the helper's memfd and socket, exec.fifo, openat2). The lock is in state/lock.ts.
 import koffi from "koffi";
 import { RuntsError } from "./errors.ts";
 
@@ -10,7 +10,6 @@ interface Libc {
   read(fd: number, buf: Uint8Array, len: number): number;
   close(fd: number): number;
   socketpair(domain: number, type: number, protocol: number, fds: number[]): number;
-  flock(fd: number, op: number): number;
   mkfifo(path: string, mode: number): number;
   syscall(nr: number, ...typedArgs: unknown[]): number;
 }
@@ -27,7 +26,6 @@ function c(): Libc {
     read: lib.func("long read(int fd, _Out_ uint8_t *buf, size_t len)"),
     close: lib.func("int close(int fd)"),
     socketpair: lib.func("int socketpair(int domain, int type, int protocol, _Out_ int *fds)"),
-    flock: lib.func("int flock(int fd, int op)"),
     mkfifo: lib.func("int mkfifo(const char *path, unsigned int mode)"),
     syscall: lib.func("long syscall(long nr, ...)"),
   } as Libc;
@@ -95,13 +93,6 @@ export function socketPair(): [number, number] {
   const fds = [-1, -1];
   check("socketpair", "", c().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   return [fds[0]!, fds[1]!];
-}
-
-const LOCK_EX = 2;
-
-/** Blocks until the exclusive lock on fd is held; released when the process exits. */
-export function lockExclusive(fd: number, path: string): void {
-  retry("lock", path, () => c().flock(fd, LOCK_EX));
 }
 
 export function mkfifo(path: string, mode: number): void {

@@ -5,6 +5,7 @@ import { posix } from "node:path";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
 import { ConfigError } from "../errors.ts";
+import { sleepMs } from "../sleep.ts";
 
 /** Mount point of the cgroup2 hierarchy, preferring /sys/fs/cgroup (pure v2). */
 export function cgroup2Root(mountinfo = readFileSync("/proc/self/mountinfo", "utf8")): string {
@@ -77,11 +78,6 @@ export function killCgroup(dir: string): void {
       } catch {}
     }
   }
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-export function sleepMs(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /** Removes the cgroup tree; waits briefly for killed processes to leave it. */

@@ -2,6 +2,7 @@
 import yargs from "yargs";
 import { COMMANDS, GLOBAL_FLAGS } from "./commands.ts";
 import type { FlagSpec } from "./flags.ts";
+import { writeStdout } from "../stdio.ts";
 
 function options(flags: FlagSpec[]) {
   return Object.fromEntries(
@@ -22,6 +23,6 @@ export async function printHelp(command: string | undefined): Promise<number> {
     y = y.usage("runts [global flags] <command> [flags] [args]\n\nAn OCI container runtime, a drop-in for runc.").options(options(GLOBAL_FLAGS));
     for (const c of COMMANDS) y = y.command(c.usage, c.describe);
   }
-  process.stdout.write((await y.getHelp()) + "\n");
+  writeStdout((await y.getHelp()) + "\n");
   return 0;
 }

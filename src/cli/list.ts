@@ -2,6 +2,7 @@ import { readdirSync } from "node:fs";
 import { stateJson, withContainer } from "../container/lifecycle.ts";
 import { RuntsError } from "../errors.ts";
 import type { Handler } from "./commands.ts";
+import { writeStdout } from "../stdio.ts";
 
 const handler: Handler = (args, ctx) => {
   let ids: string[] = [];
@@ -16,14 +17,14 @@ const handler: Handler = (args, ctx) => {
     }
   });
   if (args.flags.quiet) {
-    for (const s of states) process.stdout.write(`${s.id}\n`);
+    for (const s of states) writeStdout(`${s.id}\n`);
   } else if (args.flags.format === "json") {
-    process.stdout.write(JSON.stringify(states) + "\n");
+    writeStdout(JSON.stringify(states) + "\n");
   } else if (args.flags.format === "table") {
     const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
     for (const s of states) rows.push([s.id, s.pid, s.status, s.bundle, s.created, s.owner].map(String));
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    for (const r of rows) process.stdout.write(r.map((v, c) => v.padEnd(widths[c]! + 3)).join("").trimEnd() + "\n");
+    for (const r of rows) writeStdout(r.map((v, c) => v.padEnd(widths[c]! + 3)).join("").trimEnd() + "\n");
   } else {
     throw new RuntsError("list", "", 0, `unknown --format ${args.flags.format}`);
   }

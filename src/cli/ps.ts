@@ -2,12 +2,13 @@ import { spawnSync } from "node:child_process";
 import { ps } from "../container/lifecycle.ts";
 import { RuntsError } from "../errors.ts";
 import type { Handler } from "./commands.ts";
+import { writeStdout } from "../stdio.ts";
 
 const handler: Handler = (args, ctx) => {
   const [id, ...psArgs] = args.positionals;
   const pids = ps(ctx, id!);
   if (args.flags.format === "json") {
-    process.stdout.write(JSON.stringify(pids) + "\n");
+    writeStdout(JSON.stringify(pids) + "\n");
     return 0;
   }
   if (args.flags.format !== "table") throw new RuntsError("ps", "", 0, `unknown --format ${args.flags.format}`);
@@ -19,9 +20,9 @@ const handler: Handler = (args, ctx) => {
   const pidCol = header.trim().split(/\s+/).indexOf("PID");
   if (pidCol < 0) throw new RuntsError("ps", "", 0, "ps output has no PID column");
   const want = new Set(pids.map(String));
-  process.stdout.write(header + "\n");
+  writeStdout(header + "\n");
   for (const line of lines.slice(1)) {
-    if (want.has(line.trim().split(/\s+/)[pidCol] ?? "")) process.stdout.write(line + "\n");
+    if (want.has(line.trim().split(/\s+/)[pidCol] ?? "")) writeStdout(line + "\n");
   }
   return 0;
 };

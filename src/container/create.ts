@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
-import { cgroup2Root, cgroupDirFor, createCgroup, killCgroup, removeCgroup } from "../cgroups/v2.ts";
+import { cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { launch, type Launched } from "../helper/launch.ts";
-import { runHooks, type HookState } from "../hooks.ts";
+import { hookState, runHooks } from "../hooks.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
@@ -13,6 +13,7 @@ import { StateDir, writePidFile, type StoredState } from "../state/state-dir.ts"
 import { processStartTime } from "../state/status.ts";
 import { mkfifo } from "../sys.ts";
 import type { Context } from "./context.ts";
+import { destroy } from "./destroy.ts";
 
 export interface CreateOptions {
   id: string;
@@ -22,17 +23,6 @@ export interface CreateOptions {
   preserveFds: number;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
-}
-
-export function hookState(s: StoredState, status: string): HookState {
-  return {
-    ociVersion: s.ociVersion,
-    id: s.id,
-    status,
-    pid: s.pid || undefined,
-    bundle: s.bundle,
-    annotations: s.annotations,
-  };
 }
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
@@ -118,16 +108,4 @@ function ownerName(): string {
     passwd = readFileSync("/etc/passwd", "utf8");
   } catch {}
   return passwdEntry(passwd, uid)?.name ?? `#${uid}`;
-}
-
-/** Kills whatever is left of a container and removes its cgroup (not its state directory). */
-export function destroy(s: StoredState): void {
-  if (s.cgroupDir && existsSync(s.cgroupDir)) {
-    killCgroup(s.cgroupDir);
-    removeCgroup(s.cgroupDir);
-  } else if (s.pid > 0 && processStartTime(s.pid) === s.pidStartTime) {
-    try {
-      process.kill(s.pid, "SIGKILL");
-    } catch {}
-  }
 }

@@ -1,13 +1,14 @@
 // start, state, kill, delete, pause/resume: the commands on an existing container.
 import { closeSync, constants, openSync, readSync, unlinkSync } from "node:fs";
-import { allProcs, setFrozen, sleepMs } from "../cgroups/v2.ts";
+import { allProcs, setFrozen } from "../cgroups/v2.ts";
 import { errnoOf, RuntsError } from "../errors.ts";
-import { runHooks } from "../hooks.ts";
+import { hookState, runHooks } from "../hooks.ts";
 import { validateId } from "../state/container-id.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { initAlive, statusOf, type Status } from "../state/status.ts";
+import { sleepMs } from "../sleep.ts";
 import type { Context } from "./context.ts";
-import { destroy, hookState } from "./create.ts";
+import { destroy } from "./destroy.ts";
 
 export interface Opened {
   dir: StateDir;

@@ -3,7 +3,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
-import { lockExclusive } from "../sys.ts";
+import { lockExclusive } from "./lock.ts";
 import type { HookName, Hook } from "../spec/types.ts";
 
 export const DEFAULT_ROOT = "/run/runts";
