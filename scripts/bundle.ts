@@ -18,7 +18,9 @@ const koffiNative: BunPlugin = {
 
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
-  compile: { outfile: "dist/runts" },
+  // A bunfig.toml or .env in the caller's cwd (a bundle directory, say) must not configure
+  // runts: bunfig's `preload` would run that directory's JavaScript as root.
+  compile: { outfile: "dist/runts", autoloadBunfig: false, autoloadDotenv: false },
   splitting: true,
   bytecode: true,
   minify: true,

@@ -101,15 +101,19 @@ export function mkfifo(path: string, mode: number): void {
 
 const SYS_OPENAT2 = 437;
 const O_RDONLY = 0;
+const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_IN_ROOT = 0x10;
 
-/** Opens path inside root for reading, resolving every component inside root (openat2 RESOLVE_IN_ROOT). */
+/**
+ * Opens path inside root for reading, resolving every component inside root (openat2
+ * RESOLVE_IN_ROOT); non-blocking, so that a FIFO planted there cannot hang the caller.
+ */
 export function openInRoot(rootFd: number, path: string): number {
   const how = new Uint8Array(24);
   const view = new DataView(how.buffer);
-  view.setBigUint64(0, BigInt(O_RDONLY | O_CLOEXEC), true);
+  view.setBigUint64(0, BigInt(O_RDONLY | O_NONBLOCK | O_CLOEXEC), true);
   view.setBigUint64(16, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), true);
   return check("openat2", path, c().syscall(SYS_OPENAT2, "int", rootFd, "const char *", path, "uint8_t *", how, "size_t", 24));
 }

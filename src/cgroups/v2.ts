@@ -32,10 +32,19 @@ export function cgroupDirFor(root: string, cgroupsPath: string | undefined, id: 
   return posix.join(root, rel);
 }
 
-export function createCgroup(dir: string): void {
-  wrapSys("create cgroup", dir, () => mkdirSync(dir, { recursive: true }));
+/**
+ * Refuses a cgroup that already holds processes or child cgroups: it is someone else's, and
+ * a failed create or a delete would SIGKILL them through cgroup.kill.
+ */
+export function assertCgroupFree(dir: string): void {
   const procs = readProcs(dir);
   if (procs.length) throw new RuntsError("create cgroup", dir, 0, `already in use by pid ${procs.join(", ")}`);
+  const children = subdirs(dir);
+  if (children.length) throw new RuntsError("create cgroup", dir, 0, `already has child cgroups (${children.join(", ")})`);
+}
+
+export function createCgroup(dir: string): void {
+  wrapSys("create cgroup", dir, () => mkdirSync(dir, { recursive: true }));
 }
 
 export function readProcs(dir: string): number[] {

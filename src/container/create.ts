@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
-import { cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
+import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
@@ -49,6 +49,8 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
       facts: hostFacts,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
+    // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
+    assertCgroupFree(cgroupDir);
     state = {
       ociVersion: spec.ociVersion,
       id,

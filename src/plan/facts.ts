@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { openInRoot } from "../sys.ts";
 
 /** What the planner needs to know about the host. The real one reads the host; tests pass a double. */
@@ -8,9 +8,15 @@ export interface HostFacts {
   /** /proc/sys/kernel/cap_last_cap */
   lastCap(): number;
   exists(path: string): boolean;
-  /** A file of the container image, read with every path component resolved inside root. */
+  /**
+   * A regular file of the container image (its first MAX_IMAGE_FILE bytes), read with every path
+   * component resolved inside root; undefined for anything else (a FIFO or device there must
+   * not hang or flood create).
+   */
   readInRoot(root: string, path: string): string | undefined;
 }
+
+const MAX_IMAGE_FILE = 1 << 20;
 
 export const hostFacts: HostFacts = {
   kind(path) {
@@ -30,7 +36,10 @@ export const hostFacts: HostFacts = {
     try {
       rootFd = openSync(root, "r");
       fd = openInRoot(rootFd, path);
-      return readFileSync(fd, "utf8");
+      const st = fstatSync(fd);
+      if (!st.isFile()) return undefined;
+      const buf = Buffer.alloc(Math.min(st.size, MAX_IMAGE_FILE));
+      return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
     } catch {
       return undefined;
     } finally {

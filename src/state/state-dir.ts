@@ -47,7 +47,7 @@ export class StateDir {
 
   /** Makes the directory; fails if the id is taken. Leaves it locked. */
   create(): void {
-    wrapSys("create state root", this.root, () => mkdirSync(this.root, { recursive: true, mode: 0o711 }));
+    wrapSys("create state root", this.root, () => mkdirSync(this.root, { recursive: true, mode: 0o700 }));
     try {
       mkdirSync(this.dir, { mode: 0o711 });
     } catch (err) {
