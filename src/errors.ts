@@ -1,11 +1,13 @@
-import { constants } from "node:os";
-
 let names: Map<number, string> | undefined;
 
-/** EPERM for 1, ...: built on first use, so a command that does not fail does not pay for it. */
+/** EPERM for 1, ...: loaded on first use, so a command that does not fail does not pay for node:os. */
 function errnoName(errno: number): string | undefined {
-  names ??= new Map(Object.entries(constants.errno).map(([name, num]) => [num, name]));
+  names ??= new Map(Object.entries(errnoNumbers()).map(([name, num]) => [num, name]));
   return names.get(errno);
+}
+
+function errnoNumbers(): Record<string, number> {
+  return process.getBuiltinModule("node:os").constants.errno as Record<string, number>;
 }
 
 /** A failure with the context a user needs: what was being done, on what, and the errno. */
@@ -71,7 +73,7 @@ export function strerror(errno: number): string {
 export function errnoOf(err: unknown): number {
   const e = err as { errno?: number; code?: string };
   if (typeof e?.errno === "number") return Math.abs(e.errno);
-  if (typeof e?.code === "string") return (constants.errno as Record<string, number>)[e.code] ?? 0;
+  if (typeof e?.code === "string") return errnoNumbers()[e.code] ?? 0;
   return 0;
 }
 
@@ -80,9 +82,16 @@ export function wrapSys<T>(op: string, path: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof RuntsError) throw err;
+    if (err instanceof RuntsError && !(err instanceof SysError)) throw err;
     const errno = errnoOf(err);
     throw new RuntsError(op, path, errno, errno ? "" : String((err as Error)?.message ?? err));
+  }
+}
+
+/** A failed syscall from libc.ts; wrapSys gives it the caller's wording. */
+export class SysError extends RuntsError {
+  constructor(syscall: string, path: string, errno: number) {
+    super(syscall, path, errno);
   }
 }
 

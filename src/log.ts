@@ -1,4 +1,4 @@
-import { appendFileSync } from "node:fs";
+import { O, writeText } from "./libc.ts";
 import { writeStderr } from "./stdio.ts";
 
 export type LogFormat = "text" | "json";
@@ -35,7 +35,7 @@ export class Logger {
           ? JSON.stringify({ level, msg, time }) + "\n"
           : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
       try {
-        appendFileSync(this.file, line);
+        writeText(this.file, line, O.WRONLY | O.CREAT | O.APPEND);
       } catch {
         writeStderr(`runts: cannot write log file ${this.file}\n`);
       }

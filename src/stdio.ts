@@ -1,23 +1,14 @@
-// Output on fds 1 and 2 with plain write(2). Bun builds process.stdout/stderr on first use,
-// which costs ~17 ms: more than runc's whole `state` (measured in bench/, see DESIGN.md).
-import { writeSync } from "node:fs";
-import { sleepMs } from "./sleep.ts";
+// Output on fds 1 and 2 with plain write(2): Bun builds process.stdout/stderr on first use,
+// which costs ~17 ms, more than runc's whole `state` (DESIGN.md, "Startup").
+import { writeAll } from "./libc.ts";
 
-const EAGAIN = 11;
+const encoder = new TextEncoder();
 
+/** Best effort: a closed stdout must not turn a done job into a failure. */
 function writeFd(fd: number, text: string): void {
-  let data = Buffer.from(text);
-  while (data.length) {
-    let n = 0;
-    try {
-      n = writeSync(fd, data);
-    } catch (err) {
-      // A non-blocking pipe from the caller: wait for room instead of losing output.
-      if (Math.abs((err as { errno?: number }).errno ?? 0) !== EAGAIN) return;
-      sleepMs(1);
-    }
-    data = data.subarray(n);
-  }
+  try {
+    writeAll(fd, encoder.encode(text));
+  } catch {}
 }
 
 export function writeStdout(text: string): void {

@@ -1,14 +1,13 @@
 // cgroup v2: the container's directory in the unified hierarchy. On a hybrid host the
 // v2 hierarchy (often at /sys/fs/cgroup/unified) has no controllers but still gives
 // placement, cgroup.kill and cgroup.freeze.
-import { posix } from "node:path";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
 import { ConfigError } from "../errors.ts";
+import { exists, listDir, O, mkdirAll, readText, readTextIfAny, rmdir, writeText } from "../libc.ts";
 import { sleepMs } from "../sleep.ts";
 
 /** Mount point of the cgroup2 hierarchy, preferring /sys/fs/cgroup (pure v2). */
-export function cgroup2Root(mountinfo = readFileSync("/proc/self/mountinfo", "utf8")): string {
+export function cgroup2Root(mountinfo = readText("/proc/self/mountinfo")): string {
   const points: string[] = [];
   for (const line of mountinfo.split("\n")) {
     const sep = line.indexOf(" - ");
@@ -27,9 +26,13 @@ export function cgroupDirFor(root: string, cgroupsPath: string | undefined, id: 
   if (/^[^/]*:[^/]*:[^/]*$/.test(p)) {
     throw new ConfigError(`linux.cgroupsPath: ${JSON.stringify(p)} is a systemd slice path; the systemd cgroup driver is not supported yet`);
   }
-  const rel = posix.normalize(posix.join("/", p));
-  if (rel === "/") throw new ConfigError("linux.cgroupsPath: cannot be the cgroup root");
-  return posix.join(root, rel);
+  const parts: string[] = [];
+  for (const part of p.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part && part !== ".") parts.push(part);
+  }
+  if (!parts.length) throw new ConfigError("linux.cgroupsPath: cannot be the cgroup root");
+  return `${root}/${parts.join("/")}`;
 }
 
 /**
@@ -44,31 +47,27 @@ export function assertCgroupFree(dir: string): void {
 }
 
 export function createCgroup(dir: string): void {
-  wrapSys("create cgroup", dir, () => mkdirSync(dir, { recursive: true }));
+  wrapSys("create cgroup", dir, () => mkdirAll(dir, 0o755));
 }
 
 export function readProcs(dir: string): number[] {
-  try {
-    return readFileSync(posix.join(dir, "cgroup.procs"), "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
+  return (readTextIfAny(`${dir}/cgroup.procs`) ?? "")
+    .split("\n")
+    .filter(Boolean)
+    .map(Number);
 }
 
 /** All pids in dir and its descendants. */
 export function allProcs(dir: string): number[] {
   const out = readProcs(dir);
-  for (const sub of subdirs(dir)) out.push(...allProcs(posix.join(dir, sub)));
+  for (const sub of subdirs(dir)) out.push(...allProcs(`${dir}/${sub}`));
   return out;
 }
 
 function subdirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
+    return listDir(dir)
+      .filter((e) => e.dir)
       .map((e) => e.name);
   } catch {
     return [];
@@ -77,9 +76,9 @@ function subdirs(dir: string): string[] {
 
 /** SIGKILLs every process in the cgroup tree (cgroup.kill, Linux 5.14+). */
 export function killCgroup(dir: string): void {
-  if (!existsSync(dir)) return;
+  if (!exists(dir)) return;
   try {
-    writeFileSync(posix.join(dir, "cgroup.kill"), "1");
+    writeText(`${dir}/cgroup.kill`, "1", O.WRONLY);
   } catch {
     for (const pid of allProcs(dir)) {
       try {
@@ -93,10 +92,10 @@ export function killCgroup(dir: string): void {
 export function removeCgroup(dir: string, timeoutMs = 5000): void {
   const deadline = Date.now() + timeoutMs;
   const remove = (d: string): void => {
-    for (const sub of subdirs(d)) remove(posix.join(d, sub));
+    for (const sub of subdirs(d)) remove(`${d}/${sub}`);
     for (;;) {
       try {
-        rmdirSync(d);
+        rmdir(d);
         return;
       } catch (err) {
         const errno = errnoOf(err);
@@ -110,20 +109,16 @@ export function removeCgroup(dir: string, timeoutMs = 5000): void {
 }
 
 export function setFrozen(dir: string, frozen: boolean): void {
-  const file = posix.join(dir, "cgroup.freeze");
-  wrapSys(frozen ? "pause" : "resume", file, () => writeFileSync(file, frozen ? "1" : "0"));
+  const file = `${dir}/cgroup.freeze`;
+  wrapSys(frozen ? "pause" : "resume", file, () => writeText(file, frozen ? "1" : "0", O.WRONLY));
   const want = frozen ? "frozen 1" : "frozen 0";
   const deadline = Date.now() + 5000;
-  while (!readFileSync(posix.join(dir, "cgroup.events"), "utf8").includes(want)) {
+  while (!readText(`${dir}/cgroup.events`).includes(want)) {
     if (Date.now() > deadline) throw new RuntsError(frozen ? "pause" : "resume", dir, 0, "cgroup did not settle");
     sleepMs(1);
   }
 }
 
 export function isFrozen(dir: string): boolean {
-  try {
-    return readFileSync(posix.join(dir, "cgroup.freeze"), "utf8").trim() === "1";
-  } catch {
-    return false;
-  }
+  return readTextIfAny(`${dir}/cgroup.freeze`)?.trim() === "1";
 }

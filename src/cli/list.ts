@@ -1,13 +1,16 @@
-import { readdirSync } from "node:fs";
 import { stateJson, withContainer } from "../container/lifecycle.ts";
 import { RuntsError } from "../errors.ts";
+import { listDir } from "../libc.ts";
 import type { Handler } from "./commands.ts";
 import { writeStdout } from "../stdio.ts";
 
 const handler: Handler = (args, ctx) => {
   let ids: string[] = [];
   try {
-    ids = readdirSync(ctx.root).sort();
+    ids = listDir(ctx.root)
+      .filter((e) => e.dir)
+      .map((e) => e.name)
+      .sort();
   } catch {}
   const states = ids.flatMap((id) => {
     try {

@@ -9,7 +9,8 @@ import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/containe
 import { passwdEntry } from "../passwd.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
-import { StateDir, writePidFile, type StoredState } from "../state/state-dir.ts";
+import { StateDir, type StoredState } from "../state/state-dir.ts";
+import { rename, writeText } from "../libc.ts";
 import { processStartTime } from "../state/status.ts";
 import { mkfifo } from "../sys.ts";
 import type { Context } from "./context.ts";
@@ -110,4 +111,12 @@ function ownerName(): string {
     passwd = readFileSync("/etc/passwd", "utf8");
   } catch {}
   return passwdEntry(passwd, uid)?.name ?? `#${uid}`;
+}
+
+/** Writes a pid file atomically (managers read it as soon as it appears). */
+function writePidFile(path: string, pid: number): void {
+  const abs = posix.resolve(path);
+  const tmp = posix.join(posix.dirname(abs), `.${posix.basename(abs)}.${process.pid}.tmp`);
+  wrapSys("write pid file", tmp, () => writeText(tmp, String(pid)));
+  wrapSys("write pid file", abs, () => rename(tmp, abs));
 }

@@ -1,11 +1,11 @@
-import { existsSync } from "node:fs";
 import { killCgroup, removeCgroup } from "../cgroups/v2.ts";
+import { exists } from "../libc.ts";
 import type { StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
 
 /** Kills whatever is left of a container and removes its cgroup (not its state directory). */
 export function destroy(s: StoredState): void {
-  if (s.cgroupDir && existsSync(s.cgroupDir)) {
+  if (s.cgroupDir && exists(s.cgroupDir)) {
     killCgroup(s.cgroupDir);
     removeCgroup(s.cgroupDir);
   } else if (s.pid > 0 && processStartTime(s.pid) === s.pidStartTime) {

@@ -1,8 +1,8 @@
 // start, state, kill, delete, pause/resume: the commands on an existing container.
-import { closeSync, constants, openSync, readSync, unlinkSync } from "node:fs";
 import { allProcs, setFrozen } from "../cgroups/v2.ts";
 import { errnoOf, RuntsError } from "../errors.ts";
 import { hookState, runHooks } from "../hooks.ts";
+import { close, O, open, readSome, unlink } from "../libc.ts";
 import { validateId } from "../state/container-id.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { initAlive, statusOf, type Status } from "../state/status.ts";
@@ -66,7 +66,7 @@ export function stateJson(o: Opened): Record<string, unknown> {
 export function releaseInit(o: Opened): void {
   let fd: number;
   try {
-    fd = openSync(o.dir.fifoPath, constants.O_RDONLY | constants.O_NONBLOCK | 0o2000000 /* O_CLOEXEC */);
+    fd = open(o.dir.fifoPath, O.RDONLY | O.NONBLOCK);
   } catch (err) {
     throw new RuntsError("start: open exec.fifo", o.dir.fifoPath, errnoOf(err));
   }
@@ -76,9 +76,9 @@ export function releaseInit(o: Opened): void {
     for (;;) {
       let n = 0;
       try {
-        n = readSync(fd, buf, 0, 1, null);
+        n = readSome(fd, buf);
       } catch (err) {
-        if (errnoOf(err) !== 11) throw new RuntsError("start: read exec.fifo", o.dir.fifoPath, errnoOf(err));
+        throw new RuntsError("start: read exec.fifo", o.dir.fifoPath, errnoOf(err));
       }
       if (n === 1) break;
       if (!initAlive(o.state)) throw new RuntsError("start", o.state.id, 0, "the container's init exited before it was started");
@@ -86,9 +86,9 @@ export function releaseInit(o: Opened): void {
       sleepMs(1);
     }
   } finally {
-    closeSync(fd);
+    close(fd);
   }
-  unlinkSync(o.dir.fifoPath);
+  unlink(o.dir.fifoPath);
 }
 
 export function start(ctx: Context, id: string): void {

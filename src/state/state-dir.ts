@@ -1,12 +1,12 @@
 // <root>/<id>/: state.json (atomically replaced), exec.fifo, and the directory's flock
 // that serializes commands on one container.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { posix } from "node:path";
 import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
-import { lockExclusive } from "./lock.ts";
+import { close, flock, mkdir, mkdirAll, O, open, readText, removeTree, rename, writeText } from "../libc.ts";
 import type { HookName, Hook } from "../spec/types.ts";
 
 export const DEFAULT_ROOT = "/run/runts";
+
+const LOCK_EX = 2;
 
 /** What runts keeps about a container between invocations. */
 export interface StoredState {
@@ -35,21 +35,21 @@ export class StateDir {
     readonly root: string,
     readonly id: string,
   ) {
-    this.dir = posix.join(root, id);
+    this.dir = `${root}/${id}`;
   }
 
   get statePath(): string {
-    return posix.join(this.dir, "state.json");
+    return `${this.dir}/state.json`;
   }
   get fifoPath(): string {
-    return posix.join(this.dir, "exec.fifo");
+    return `${this.dir}/exec.fifo`;
   }
 
   /** Makes the directory; fails if the id is taken. Leaves it locked. */
   create(): void {
-    wrapSys("create state root", this.root, () => mkdirSync(this.root, { recursive: true, mode: 0o700 }));
+    wrapSys("create state root", this.root, () => mkdirAll(this.root, 0o700));
     try {
-      mkdirSync(this.dir, { mode: 0o711 });
+      mkdir(this.dir, 0o711);
     } catch (err) {
       if (errnoOf(err) === 17) throw new RuntsError("create", this.id, 0, "container with this id already exists");
       throw new RuntsError("create state directory", this.dir, errnoOf(err));
@@ -60,24 +60,29 @@ export class StateDir {
   /** Locks an existing container; fails cleanly when there is none. */
   open(): void {
     try {
-      this.lockFd = openSync(this.dir, "r");
+      this.lockFd = open(this.dir, O.RDONLY | O.DIRECTORY);
     } catch (err) {
       if (errnoOf(err) === 2) throw new RuntsError("container", this.id, 0, "does not exist");
       throw new RuntsError("open state directory", this.dir, errnoOf(err));
     }
-    lockExclusive(this.lockFd, this.dir);
+    this.lockHeld();
   }
 
   private lock(): void {
-    this.lockFd = wrapSys("open state directory", this.dir, () => openSync(this.dir, "r"));
-    lockExclusive(this.lockFd, this.dir);
+    this.lockFd = wrapSys("open state directory", this.dir, () => open(this.dir, O.RDONLY | O.DIRECTORY));
+    this.lockHeld();
+  }
+
+  /** Blocks until the exclusive lock is held; it goes with the fd (or the process). */
+  private lockHeld(): void {
+    wrapSys("lock", this.dir, () => flock(this.lockFd, LOCK_EX, this.dir));
   }
 
   /** The stored state, or undefined when create died before writing it. */
   read(): StoredState | undefined {
     let text: string;
     try {
-      text = readFileSync(this.statePath, "utf8");
+      text = readText(this.statePath);
     } catch (err) {
       if (errnoOf(err) === 2) return undefined;
       throw new RuntsError("read state", this.statePath, errnoOf(err));
@@ -91,25 +96,21 @@ export class StateDir {
 
   write(state: StoredState): void {
     const tmp = `${this.statePath}.${process.pid}.tmp`;
-    wrapSys("write state", tmp, () => writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 }));
-    wrapSys("write state", this.statePath, () => renameSync(tmp, this.statePath));
+    wrapSys("write state", tmp, () => writeText(tmp, JSON.stringify(state), O.WRONLY | O.CREAT | O.TRUNC, 0o600));
+    wrapSys("write state", this.statePath, () => rename(tmp, this.statePath));
   }
 
   remove(): void {
-    wrapSys("remove state directory", this.dir, () => rmSync(this.dir, { recursive: true, force: true }));
+    try {
+      removeTree(this.dir);
+    } catch (err) {
+      if (errnoOf(err) !== 2) throw new RuntsError("remove state directory", this.dir, errnoOf(err));
+    }
     this.unlock();
   }
 
   unlock(): void {
-    if (this.lockFd >= 0) closeSync(this.lockFd);
+    if (this.lockFd >= 0) close(this.lockFd);
     this.lockFd = -1;
   }
-}
-
-/** Writes a pid file atomically (managers read it as soon as it appears). */
-export function writePidFile(path: string, pid: number): void {
-  const abs = posix.resolve(path);
-  const tmp = posix.join(posix.dirname(abs), `.${posix.basename(abs)}.${process.pid}.tmp`);
-  wrapSys("write pid file", tmp, () => writeFileSync(tmp, String(pid)));
-  wrapSys("write pid file", abs, () => renameSync(tmp, abs));
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readTextIfAny } from "../libc.ts";
 import { isFrozen } from "../cgroups/v2.ts";
 import type { StoredState } from "./state-dir.ts";
 
@@ -6,12 +6,8 @@ export type Status = "creating" | "created" | "running" | "paused" | "stopped";
 
 /** Field 22 (starttime) of /proc/PID/stat, or undefined when the process is gone or a zombie. */
 export function processStartTime(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
+  const stat = readTextIfAny(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
   // comm (field 2) may contain spaces and parentheses: split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   if (fields[0] === "Z" || fields[0] === "X") return undefined;
@@ -26,5 +22,5 @@ export function statusOf(s: StoredState, fifoPath: string): Status {
   if (s.creating) return "creating";
   if (!initAlive(s)) return "stopped";
   if (isFrozen(s.cgroupDir)) return "paused";
-  return existsSync(fifoPath) ? "created" : "running";
+  return exists(fifoPath) ? "created" : "running";
 }

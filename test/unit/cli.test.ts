@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { COMMANDS, GLOBAL_FLAGS } from "../../src/cli/commands.ts";
 import { parseFlags, UsageError } from "../../src/cli/flags.ts";
 import { parseSignal } from "../../src/cli/signals.ts";
+import { constants } from "node:os";
 
 const flagsOf = (name: string) => COMMANDS.find((c) => c.name === name)!.flags;
 
@@ -57,6 +58,11 @@ describe("parseSignal", () => {
     expect(parseSignal("sigterm")).toBe(15);
     expect(parseSignal("USR1")).toBe(10);
     expect(parseSignal("RTMIN+2")).toBe(36);
+  });
+  test("the signal table agrees with the platform's (os.constants.signals)", () => {
+    for (const [name, num] of Object.entries(constants.signals)) {
+      expect({ name, num: parseSignal(name) }).toEqual({ name, num });
+    }
   });
   test("unknown signals are rejected", () => {
     for (const s of ["FOO", "0", "65", "SIG", "-9", ""]) expect(() => parseSignal(s)).toThrow(/unknown signal/);

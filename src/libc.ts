@@ -1,0 +1,220 @@
+// The plain file and directory syscalls of every command, through bun:ffi on libc.
+//
+// Why not node:fs: loading it costs a Bun process ~2 ms, and koffi ~9 ms, while runc's whole
+// `start` or `state` takes ~9 ms; with this module `start`, `state`, `kill` and `delete` load
+// nothing but their own code (DESIGN.md, "Startup"). koffi (sys.ts) serves what only create
+// needs: the helper's memfd and socketpair, exec.fifo, openat2.
+import { CString, dlopen, read as peek } from "bun:ffi";
+import { SysError } from "./errors.ts";
+import { sleepMs } from "./sleep.ts";
+
+function load() {
+  return dlopen("libc.so.6", {
+    open: { args: ["ptr", "i32", "u32"], returns: "i32" },
+    read: { args: ["i32", "ptr", "u64"], returns: "i64" },
+    write: { args: ["i32", "ptr", "u64"], returns: "i64" },
+    close: { args: ["i32"], returns: "i32" },
+    flock: { args: ["i32", "i32"], returns: "i32" },
+    unlink: { args: ["ptr"], returns: "i32" },
+    rmdir: { args: ["ptr"], returns: "i32" },
+    mkdir: { args: ["ptr", "u32"], returns: "i32" },
+    rename: { args: ["ptr", "ptr"], returns: "i32" },
+    access: { args: ["ptr", "i32"], returns: "i32" },
+    opendir: { args: ["ptr"], returns: "ptr" },
+    readdir: { args: ["ptr"], returns: "ptr" },
+    closedir: { args: ["ptr"], returns: "i32" },
+    __errno_location: { args: [], returns: "ptr" },
+  }).symbols;
+}
+
+let libc: ReturnType<typeof load> | undefined;
+const c = (): ReturnType<typeof load> => (libc ??= load());
+
+function errno(): number {
+  const p = c().__errno_location();
+  return p ? peek.i32(p, 0) : 0;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const cstr = (s: string): Uint8Array => encoder.encode(`${s}\0`);
+
+const EINTR = 4;
+const EAGAIN = 11;
+
+/** Runs a call until it is not interrupted by a signal; throws SysError on failure. */
+function check(syscall: string, path: string, call: () => number): number {
+  for (;;) {
+    const r = call();
+    if (r >= 0) return r;
+    const e = errno();
+    if (e !== EINTR) throw new SysError(syscall, path, e);
+  }
+}
+
+export const O = {
+  RDONLY: 0,
+  WRONLY: 1,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  TRUNC: 0o1000,
+  APPEND: 0o2000,
+  NONBLOCK: 0o4000,
+  DIRECTORY: 0o200000,
+  NOFOLLOW: 0o400000,
+  CLOEXEC: 0o2000000,
+} as const;
+
+export function open(path: string, flags: number, mode = 0): number {
+  const p = cstr(path);
+  return check("open", path, () => c().open(p, flags | O.CLOEXEC, mode));
+}
+
+export function close(fd: number): void {
+  c().close(fd);
+}
+
+/** One read(2); EAGAIN (a non-blocking fd with nothing to read) gives -1. */
+export function readSome(fd: number, buf: Uint8Array, path = ""): number {
+  for (;;) {
+    const r = Number(c().read(fd, buf, buf.length));
+    if (r >= 0) return r;
+    const e = errno();
+    if (e === EAGAIN) return -1;
+    if (e !== EINTR) throw new SysError("read", path, e);
+  }
+}
+
+export function writeAll(fd: number, data: Uint8Array, path = ""): void {
+  for (let off = 0; off < data.length; ) {
+    const rest = data.subarray(off);
+    const r = Number(c().write(fd, rest, rest.length));
+    if (r >= 0) {
+      off += r;
+      continue;
+    }
+    const e = errno();
+    // EAGAIN: a non-blocking pipe from the caller (our stdout); wait for room.
+    if (e === EAGAIN) sleepMs(1);
+    else if (e !== EINTR) throw new SysError("write", path, e);
+  }
+}
+
+/** The whole file (procfs and cgroupfs files report size 0, so this reads to EOF). */
+export function readText(path: string): string {
+  const fd = open(path, O.RDONLY);
+  try {
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const buf = new Uint8Array(16384);
+      const n = readSome(fd, buf, path);
+      if (n <= 0) break;
+      chunks.push(buf.subarray(0, n));
+    }
+    return decoder.decode(concat(chunks));
+  } finally {
+    close(fd);
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, ch) => n + ch.length, 0));
+  let off = 0;
+  for (const ch of chunks) {
+    out.set(ch, off);
+    off += ch.length;
+  }
+  return out;
+}
+
+/** readText, or undefined when the file cannot be read (gone, or never there). */
+export function readTextIfAny(path: string): string | undefined {
+  try {
+    return readText(path);
+  } catch (err) {
+    if (err instanceof SysError) return undefined;
+    throw err;
+  }
+}
+
+export function writeText(path: string, text: string, flags = O.WRONLY | O.CREAT | O.TRUNC, mode = 0o644): void {
+  const fd = open(path, flags, mode);
+  try {
+    writeAll(fd, encoder.encode(text), path);
+  } finally {
+    close(fd);
+  }
+}
+
+export function flock(fd: number, op: number, path: string): void {
+  check("flock", path, () => c().flock(fd, op));
+}
+
+export function unlink(path: string): void {
+  const p = cstr(path);
+  check("unlink", path, () => c().unlink(p));
+}
+
+export function rmdir(path: string): void {
+  const p = cstr(path);
+  check("rmdir", path, () => c().rmdir(p));
+}
+
+export function mkdir(path: string, mode: number): void {
+  const p = cstr(path);
+  check("mkdir", path, () => c().mkdir(p, mode));
+}
+
+const EEXIST = 17;
+
+/** mkdir -p: the missing directories of an absolute path, each with mode. */
+export function mkdirAll(path: string, mode: number): void {
+  let at = "";
+  for (const part of path.split("/").filter(Boolean)) {
+    at += `/${part}`;
+    try {
+      mkdir(at, mode);
+    } catch (err) {
+      if (!(err instanceof SysError && err.errno === EEXIST)) throw err;
+    }
+  }
+}
+
+export function rename(from: string, to: string): void {
+  const a = cstr(from);
+  const b = cstr(to);
+  check("rename", to, () => c().rename(a, b));
+}
+
+export function exists(path: string): boolean {
+  return c().access(cstr(path), 0 /* F_OK */) === 0;
+}
+
+const DT_DIR = 4;
+
+/** Names in a directory (without . and ..), each with whether it is a directory. */
+export function listDir(path: string): { name: string; dir: boolean }[] {
+  const dirp = c().opendir(cstr(path));
+  if (!dirp) throw new SysError("opendir", path, errno());
+  const out: { name: string; dir: boolean }[] = [];
+  try {
+    for (let ent = c().readdir(dirp); ent; ent = c().readdir(dirp)) {
+      // struct dirent: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+      const name = new CString(ent, 19).toString();
+      if (name !== "." && name !== "..") out.push({ name, dir: peek.u8(ent, 18) === DT_DIR });
+    }
+  } finally {
+    c().closedir(dirp);
+  }
+  return out;
+}
+
+/** rm -r of a directory runts made (its own state directory): no symlinks are followed. */
+export function removeTree(path: string): void {
+  for (const e of listDir(path)) {
+    if (e.dir) removeTree(`${path}/${e.name}`);
+    else unlink(`${path}/${e.name}`);
+  }
+  rmdir(path);
+}
