@@ -9,6 +9,9 @@ if [ "$(id -u)" != 0 ]; then
   echo "bench: must run as root" >&2
   exit 1
 fi
+# runc and crun are the references; /usr/bin/time measures peak RSS. In the qemu guest
+# (no network) they come from the host, where bench/vm.sh installed them.
+sh scripts/ensure-apt.sh /usr/sbin/runc:runc /usr/bin/crun:crun /usr/bin/time:time
 if [ ! -x "${RUNTS_BIN:-dist/runts}" ]; then
   echo "bench: ${RUNTS_BIN:-dist/runts} is missing; build it first: sh scripts/build.sh" >&2
   exit 1
