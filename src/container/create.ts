@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import { cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
-import { launch, type Launched } from "../helper/launch.ts";
+import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
@@ -27,6 +27,7 @@ export interface CreateOptions {
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
 export function create(ctx: Context, o: CreateOptions): { state: StoredState; launched: Launched } {
+  checkPreservedFds(o.preserveFds);
   const id = validateId(o.id);
   const bundle = posix.resolve(o.bundle);
   if (!existsSync(bundle)) throw new RuntsError("create: bundle", bundle, 2);

@@ -287,6 +287,21 @@ describe("bad command lines", () => {
     expect(o.code).not.toBe(0);
   }, TEST_TIMEOUT_MS);
 
+  test("--preserve-fds -1 and 1.5 are usage errors (runc 1.1.5 accepts -1 as 0)", () => {
+    const b = bundleWith(() => {});
+    for (const n of ["-1", "1.5"]) {
+      for (const cmd of ["create", "run"]) {
+        const id = newId(RT);
+        const r = run(RT, [cmd, "--preserve-fds", n, "--bundle", b.dir, id]);
+        expectOneLineError(r, /--preserve-fds/, /non-negative whole number/, quoteRe(JSON.stringify(n)));
+        expect(r.code).toBe(2);
+        expectNothingLeft(RT, id);
+      }
+    }
+    expectOracleAgrees((rt) => ["create", "--preserve-fds", "-1", "--bundle", b.dir, newId(rt)], true);
+    expectOracleAgrees((rt) => ["create", "--preserve-fds", "1.5", "--bundle", b.dir, newId(rt)]);
+  }, TEST_TIMEOUT_MS);
+
   test("a flag missing its value", () => {
     const r = run(RT, ["create", "--bundle"]);
     expectOneLineError(r, /--bundle/);
