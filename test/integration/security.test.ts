@@ -170,6 +170,21 @@ describe("security regressions", () => {
     expectNoLeftovers();
   });
 
+  test("CVE-2019-5736: /proc/self/exe of processes forked and exec'ed in the container is their own program", () => {
+    const runtsReal = realpathSync(RUNTS);
+    for (const rt of BOTH) {
+      const ran = run(rt, (c) => (c.process.args = ["/bin/sh", "-c", "readlink /proc/self/exe; sleep 1 & readlink /proc/$!/exe; wait"]));
+      expectOk(ran);
+      const exes = ran.r.stdout.trim().split("\n");
+      expect({ rt: rt.name, exes }).toEqual({ rt: rt.name, exes: ["/bin/busybox", "/bin/busybox"] });
+      for (const exe of exes) {
+        expect(exe).not.toBe(runtsReal);
+        expect(exe).not.toMatch(/memfd|runts|bun|node/);
+      }
+    }
+    expectNoLeftovers();
+  });
+
   test("CVE-2019-5736: the created-but-not-started init is a sealed memfd copy of runts-init, not the runts/bun binary", async () => {
     const bundle = newBundle({ config: (c) => (c.process.args = ["/bin/probe", "exit", "0"]) });
     const id = newId(RT_RUNTS);
