@@ -36,9 +36,11 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
   let state: StoredState | undefined;
   try {
     const spec = loadSpec(bundle);
+    ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
     const rootfs = rootfsPath(spec, bundle);
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
     const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
+    ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
     const plan = planContainer(spec, {
       bundle,
       rootfs,
@@ -72,7 +74,9 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
     const s = state;
     const launched = launch(plan.ops, {
       preserveFds: o.preserveFds,
+      log: ctx.log,
       onPid(pid) {
+        ctx.log.debug(`create ${id}: container init pid ${pid}`);
         s.pid = pid;
         s.pidStartTime = processStartTime(pid) ?? "";
         dir.write(s);
@@ -91,6 +95,7 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
     });
     delete state.creating;
     dir.write(state);
+    ctx.log.debug(`create ${id}: created, waiting on exec.fifo`);
     if (o.pidFile) writePidFile(o.pidFile, state.pid);
     dir.unlock();
     return { state, launched };

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import helperImage from "../../build/runts-init" with { type: "file" };
 import { RuntsError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import * as sys from "../sys.ts";
 import {
   decodePayload,
@@ -20,6 +21,7 @@ import {
 export interface LaunchOptions {
   /** Caller fds 3..3+n-1 passed through to the container (--preserve-fds). */
   preserveFds: number;
+  log: Logger;
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
   onSync(name: string): string[];
@@ -74,6 +76,7 @@ export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
     sys.close(theirs);
     sys.close(memfd);
   }
+  opts.log.debug(`started runts-init, pid ${helper.pid}`);
   const exited = new Promise<number>((resolve) => {
     helper.on("exit", (code, signal) => resolve(code ?? 128 + ((signal && constants.signals[signal]) || 0)));
   });

@@ -10,6 +10,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
+  cgroupV2Root,
   containerState,
   forceCleanup,
   leftovers,
@@ -426,6 +427,45 @@ for (const rt of RUNTIMES) {
       const lastError = entries.filter((e) => e.level === "error").pop();
       expect(lastError).toBeDefined();
       expect(lastError!.msg).toMatch(/does not exist/);
+    }, TEST_TIMEOUT_MS);
+
+    test("--log FILE --log-format text: runc-style lines time=\"...\" level=... msg=\"...\"", () => {
+      const logFile = path.join(tmpDir("runts-log-"), "log.txt");
+      const id = `nonexistent-${uniqueId()}`;
+      const r = runtime(rt.bin, ["--root", rt.root, "--log", logFile, "--log-format", "text", "state", id]);
+      expect(r.code).not.toBe(0);
+      const lines = readFileSync(logFile, "utf8").split("\n").filter(Boolean);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) expect(l).toMatch(/^time="[^"]+" level=(debug|info|warning|error) msg=".*"$/);
+      const last = lines.filter((l) => l.includes(" level=error ")).pop()!;
+      expect(last).toMatch(/msg=".*does not exist.*"$/);
+      expect(/^time="([^"]+)"/.exec(last)![1]).toMatch(ISO_TIME);
+    }, TEST_TIMEOUT_MS);
+
+    test("--debug --log FILE: create writes debug lines to the file, none to stderr", () => {
+      const logFile = path.join(tmpDir("runts-log-"), "log.txt");
+      const id = newId(rt);
+      const b = pauseBundle();
+      const c = runtime(rt.bin, ["--root", rt.root, "--debug", "--log", logFile, "create", "--bundle", b.dir, id]);
+      expect(c.stderr).toBe("");
+      expect(c.code).toBe(0);
+      const debug = readFileSync(logFile, "utf8").split("\n").filter((l) => / level=debug /.test(l));
+      expect(debug.length).toBeGreaterThan(0);
+      if (rt.name === "runts") {
+        const pid = containerState(rt.bin, rt.root, id)!.pid as number;
+        const cgroup = `${cgroupV2Root()}/${id}`;
+        for (const want of [
+          `msg="create ${id}: loaded ${b.dir}/config.json (ociVersion ${b.config.ociVersion})"`,
+          `msg="create ${id}: cgroup ${cgroup}"`,
+          `msg="create ${id}: container init pid ${pid}"`,
+          `msg="create ${id}: created, waiting on exec.fifo"`,
+        ]) {
+          expect({ want, found: debug.some((l) => l.endsWith(want)) }).toEqual({ want, found: true });
+        }
+        expect(debug.some((l) => /msg="started runts-init, pid \d+"$/.test(l))).toBe(true);
+      }
+      expect(rt$(rt, ["delete", id]).code).toBe(0);
+      expect(leftovers(id, rt.root)).toEqual([]);
     }, TEST_TIMEOUT_MS);
 
     test("spec writes a config.json and refuses to overwrite one", () => {
