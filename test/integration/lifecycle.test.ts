@@ -707,6 +707,32 @@ describe("what the container sees (runts, compared with runc)", () => {
   }, TEST_TIMEOUT_MS);
 });
 
+describe("global flags runts does not support (runts)", () => {
+  const ROOTLESS = "--rootless true: rootless containers are not supported yet";
+  for (const [flags, message] of [
+    [["--systemd-cgroup"], "--systemd-cgroup: the systemd cgroup driver is not supported yet"],
+    [["--rootless", "true"], ROOTLESS],
+    [["--rootless=true"], ROOTLESS],
+  ] as const) {
+    test(`${flags.join(" ")}: one clear error line (also in --log), nothing left behind`, () => {
+      const rt = RUNTS_RT;
+      const b = pauseBundle();
+      const logFile = path.join(tmpDir("runts-log-"), "log.json");
+      for (const cmd of ["create", "run"]) {
+        const id = newId(rt, "unsup");
+        const r = runtime(rt.bin, ["--root", rt.root, "--log", logFile, "--log-format", "json", ...flags, cmd, "--bundle", b.dir, id]);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toBe(`runts: ${message}\n`);
+        const last = JSON.parse(readFileSync(logFile, "utf8").trim().split("\n").pop()!);
+        expect(last).toMatchObject({ level: "error", msg: message });
+        expect(existsSync(path.join(rt.root, id))).toBe(false);
+        expect(leftovers(id, rt.root)).toEqual([]);
+      }
+    }, TEST_TIMEOUT_MS);
+  }
+});
+
 describe("delete --force of a half-made container (runts)", () => {
   /** Kills the createRuntime hook processes (found by a token in their environment). */
   function killHooks(token: string): void {
