@@ -468,6 +468,26 @@ for (const rt of RUNTIMES) {
       expect(leftovers(id, rt.root)).toEqual([]);
     }, TEST_TIMEOUT_MS);
 
+    test("state shows config.json's annotations exactly, and none when there are none", () => {
+      const annotations = { "org.example.key": "value", "com.example/with space": 'a = "quoted" \\ value', empty: "" };
+      const id = newId(rt);
+      const b = bundleWith((c) => {
+        c.process.args = ["/bin/probe", "pause"];
+        c.annotations = annotations;
+      });
+      expect(rt$(rt, ["create", "--bundle", b.dir, id]).code).toBe(0);
+      const st = containerState(rt.bin, rt.root, id)!;
+      expect(st.annotations).toEqual(annotations);
+      expect(Object.keys(st)).toEqual(["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations", "owner"]);
+      const plain = newId(rt);
+      expect(rt$(rt, ["create", "--bundle", pauseBundle().dir, plain]).code).toBe(0);
+      expect("annotations" in containerState(rt.bin, rt.root, plain)!).toBe(false);
+      for (const i of [id, plain]) {
+        expect(rt$(rt, ["delete", i]).code).toBe(0);
+        expect(leftovers(i, rt.root)).toEqual([]);
+      }
+    }, TEST_TIMEOUT_MS);
+
     test("spec writes a config.json and refuses to overwrite one", () => {
       const dir = tmpDir("runts-spec-");
       const r = runtime(rt.bin, ["spec"], { cwd: dir });
