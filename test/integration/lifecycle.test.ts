@@ -468,6 +468,65 @@ for (const rt of RUNTIMES) {
       expect(leftovers(id, rt.root)).toEqual([]);
     }, TEST_TIMEOUT_MS);
 
+    test("run --keep: the exited container stays, stopped with pid 0, until delete removes it", () => {
+      const id = newId(rt);
+      const b = bundleWith((c) => (c.process.args = ["/bin/probe", "exit", "3"]));
+      const r = rt$(rt, ["run", "--keep", "--bundle", b.dir, id]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(3);
+      const st = containerState(rt.bin, rt.root, id);
+      expect(st).toMatchObject({ id, status: "stopped", pid: 0, bundle: b.dir });
+      // the state dir and (in both runtimes) the empty cgroup stay, no process does
+      expect(leftovers(id, rt.root).filter((l) => !l.startsWith("cgroup "))).toEqual([`state dir ${path.join(rt.root, id)}`]);
+      const d = rt$(rt, ["delete", id]);
+      expect(d.stderr).toBe("");
+      expect(d.code).toBe(0);
+      expect(containerState(rt.bin, rt.root, id)).toBeNull();
+      expect(leftovers(id, rt.root)).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
+    test("run -b DIR from another cwd: relative to that cwd, and absolute", () => {
+      const b = pauseBundle();
+      const id = newId(rt);
+      const rel = rt$(rt, ["run", "-d", "-b", path.basename(b.dir), id], { cwd: path.dirname(b.dir) });
+      expect(rel.stderr).toBe("");
+      expect(rel.code).toBe(0);
+      expect(containerState(rt.bin, rt.root, id)).toMatchObject({ status: "running", bundle: b.dir, rootfs: b.rootfs });
+      expect(rt$(rt, ["delete", "--force", id]).code).toBe(0);
+
+      const probe = bundleWith(() => {});
+      const id2 = newId(rt);
+      const abs = rt$(rt, ["run", "-b", probe.dir, id2], { cwd: "/" });
+      expect(abs.stderr).toBe("");
+      expect(abs.code).toBe(0);
+      expect(probeInfo(abs.stdout).exe).toBe("/bin/probe");
+      expect(leftovers(id, rt.root)).toEqual([]);
+      expect(leftovers(id2, rt.root)).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
+    test("called by absolute path from cwd / with an empty environment: create, start, state, kill, delete", async () => {
+      const id = newId(rt);
+      const b = pauseBundle();
+      const bare = (args: string[]) => runtime(rt.bin, ["--root", rt.root, ...args], { cwd: "/", env: {}, inheritEnv: false });
+      const bareState = () => {
+        const r = bare(["state", id]);
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+        return JSON.parse(r.stdout) as Record<string, any>;
+      };
+      for (const args of [["create", "--bundle", b.dir, id], ["start", id]]) {
+        const r = bare(args);
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: "" });
+      }
+      expect(bareState()).toMatchObject({ id, status: "running", bundle: b.dir });
+      const k = bare(["kill", id, "KILL"]);
+      expect({ code: k.code, stderr: k.stderr }).toEqual({ code: 0, stderr: "" });
+      await waitFor("the container to stop", () => bareState().status === "stopped");
+      const d = bare(["delete", id]);
+      expect({ code: d.code, stderr: d.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(bare(["state", id]).code).not.toBe(0);
+      expect(leftovers(id, rt.root)).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
     test("state shows config.json's annotations exactly, and none when there are none", () => {
       const annotations = { "org.example.key": "value", "com.example/with space": 'a = "quoted" \\ value', empty: "" };
       const id = newId(rt);
@@ -486,6 +545,28 @@ for (const rt of RUNTIMES) {
         expect(rt$(rt, ["delete", i]).code).toBe(0);
         expect(leftovers(i, rt.root)).toEqual([]);
       }
+    }, TEST_TIMEOUT_MS);
+
+    test("--no-pivot: the container is in its rootfs and cannot reach the host's root", () => {
+      const hostMarker = `/tmp/runts-nopivot-host-${uniqueId()}`;
+      writeFileSync(hostMarker, "");
+      cleanups.push(() => rmSync(hostMarker, { force: true }));
+      const b = bundleWith((c) => {
+        c.process.args = ["/bin/sh", "-c", `/bin/probe stat /rootfs-marker /../../rootfs-marker ${hostMarker} /../..${hostMarker} /work ${rt.root}; exec /bin/probe info`];
+      }, "copy");
+      writeFileSync(path.join(b.rootfs, "rootfs-marker"), "");
+      const id = newId(rt);
+      const r = rt$(rt, ["run", "--no-pivot", "--bundle", b.dir, id]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const stats = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("["))!) as { path: string; exists: boolean }[];
+      expect(stats.filter((st) => st.exists).map((st) => st.path)).toEqual(["/rootfs-marker", "/../../rootfs-marker"]);
+      const info = probeInfo(r.stdout);
+      expect(info.exe).toBe("/bin/probe");
+      expect(info.cwd).toBe("/");
+      expect(info.mounts[0]!.mountPoint).toBe("/");
+      expect(info.mounts.filter((m) => m.mountPoint === "/")).toHaveLength(1);
+      expect(leftovers(id, rt.root)).toEqual([]);
     }, TEST_TIMEOUT_MS);
 
     test("spec writes a config.json and refuses to overwrite one", () => {
