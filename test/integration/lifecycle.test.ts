@@ -1,8 +1,9 @@
 /**
  * The container lifecycle, the way runc's bats suite exercises it: create/start/state/kill/
- * delete, run in the foreground and detached, pause/resume, ps, list, spec, --root/--log,
- * --preserve-fds, what the container sees from inside, concurrent creates and cleanup of a
- * half-made container. Most tests run against runts and against runc (the oracle), so a test
+ * delete, run in the foreground and detached (--keep, -b from another cwd, --no-pivot),
+ * pause/resume, ps, list, spec, state annotations, --root, --log (json, text, --debug), an empty
+ * environment, --preserve-fds, unsupported global flags, what the container sees from inside,
+ * concurrent creates and cleanup of a half-made container. Most tests run against runts and against runc (the oracle), so a test
  * that fails only for runts documents a difference from runc.
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
