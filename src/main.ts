@@ -28,11 +28,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.name === name);
   if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name)} (see runts --help)`);
-  if (global.flags["systemd-cgroup"]) throw new RuntsError("--systemd-cgroup", "", 0, "the systemd cgroup driver is not supported yet");
-  if (global.flags.rootless === "true") throw new RuntsError("--rootless", "", 0, "rootless containers are not supported yet");
   const args = parseFlags(rest, cmd.flags, cmd.stopAtPositional);
-  const handler = (await cmd.load()).default;
   try {
+    if (global.flags["systemd-cgroup"]) throw new RuntsError("--systemd-cgroup", "", 0, "the systemd cgroup driver is not supported yet");
+    if (global.flags.rootless === "true") throw new RuntsError("--rootless true", "", 0, "rootless containers are not supported yet");
+    const handler = (await cmd.load()).default;
     return await handler(args, { root: absoluteRoot(global.flags.root as string), log });
   } catch (err) {
     log.error(errorMessage(err, cmd.name));

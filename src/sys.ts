@@ -61,6 +61,19 @@ export function sealedMemfd(name: string, image: Uint8Array): number {
   return fd;
 }
 
+const F_GETFD = 1;
+const FD_CLOEXEC = 1;
+
+/**
+ * "inherited" for an open fd without FD_CLOEXEC, as every fd runts got from its caller is;
+ * "own" for one Bun or runts opened (they are all close-on-exec); "closed" otherwise.
+ */
+export function fdOrigin(fd: number): "inherited" | "own" | "closed" {
+  const flags = c().fcntl(fd, F_GETFD, 0);
+  if (flags < 0) return "closed";
+  return flags & FD_CLOEXEC ? "own" : "inherited";
+}
+
 export function writeAll(fd: number, data: Uint8Array): void {
   for (let off = 0; off < data.length; ) {
     const chunk = off === 0 ? data : data.subarray(off);

@@ -4,6 +4,7 @@
 export interface FlagSpec {
   name: string;
   alias?: string[];
+  /** number: a non-negative whole number (runc's uint flags). */
   type: "boolean" | "string" | "number";
   /** Repeatable (string flags only): values collect into an array. */
   multiple?: boolean;
@@ -66,7 +67,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[], stopAtPositional =
       value = argv[++i]!;
     }
     if (spec.type === "number") {
-      if (!/^-?\d+$/.test(value)) throw new UsageError(`flag --${spec.name} takes a whole number, not ${JSON.stringify(value)}`);
+      if (!/^\d+$/.test(value)) throw new UsageError(`flag --${spec.name} takes a non-negative whole number, not ${JSON.stringify(value)}`);
       flags[spec.name] = Number(value);
     } else if (spec.multiple) {
       (flags[spec.name] as string[]).push(value);

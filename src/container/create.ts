@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
-import { launch, type Launched } from "../helper/launch.ts";
+import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
@@ -28,6 +28,7 @@ export interface CreateOptions {
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
 export function create(ctx: Context, o: CreateOptions): { state: StoredState; launched: Launched } {
+  checkPreservedFds(o.preserveFds);
   const id = validateId(o.id);
   const bundle = posix.resolve(o.bundle);
   if (!existsSync(bundle)) throw new RuntsError("create: bundle", bundle, 2);
@@ -36,9 +37,11 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
   let state: StoredState | undefined;
   try {
     const spec = loadSpec(bundle);
+    ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
     const rootfs = rootfsPath(spec, bundle);
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
     const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
+    ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
     const plan = planContainer(spec, {
       bundle,
       rootfs,
@@ -74,7 +77,9 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
     const s = state;
     const launched = launch(plan.ops, {
       preserveFds: o.preserveFds,
+      log: ctx.log,
       onPid(pid) {
+        ctx.log.debug(`create ${id}: container init pid ${pid}`);
         s.pid = pid;
         s.pidStartTime = processStartTime(pid) ?? "";
         dir.write(s);
@@ -93,6 +98,7 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
     });
     delete state.creating;
     dir.write(state);
+    ctx.log.debug(`create ${id}: created, waiting on exec.fifo`);
     if (o.pidFile) writePidFile(o.pidFile, state.pid);
     dir.unlock();
     return { state, launched };

@@ -45,10 +45,11 @@ export function withContainer<T>(ctx: Context, id: string, fn: (o: Opened) => T)
   }
 }
 
-/** runc's `state` output. */
+/** runc's `state` output, its fields in runc's order. */
 export function stateJson(o: Opened): Record<string, unknown> {
   const s = o.state;
-  const out: Record<string, unknown> = {
+  const annotations = s.annotations && Object.keys(s.annotations).length ? s.annotations : undefined;
+  return {
     ociVersion: s.ociVersion,
     id: s.id,
     pid: o.status === "stopped" ? 0 : s.pid,
@@ -56,10 +57,9 @@ export function stateJson(o: Opened): Record<string, unknown> {
     bundle: s.bundle,
     rootfs: s.rootfs,
     created: s.created,
+    ...(annotations && { annotations }),
     owner: s.owner,
   };
-  if (s.annotations && Object.keys(s.annotations).length) out.annotations = s.annotations;
-  return out;
 }
 
 /** Releases the init blocked on exec.fifo: it reads the byte the init writes, then removes the fifo. */

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import helperImage from "../../build/runts-init" with { type: "file" };
 import { RuntsError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import * as sys from "../sys.ts";
 import {
   decodePayload,
@@ -20,6 +21,7 @@ import {
 export interface LaunchOptions {
   /** Caller fds 3..3+n-1 passed through to the container (--preserve-fds). */
   preserveFds: number;
+  log: Logger;
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
   onSync(name: string): string[];
@@ -42,6 +44,21 @@ function readMessage(fd: number): Message | null {
   return decodePayload(body);
 }
 
+/**
+ * Refuses --preserve-fds N unless fds 3..3+N-1 all came from the caller: otherwise Bun's or
+ * runts's own fds (its epoll fd, the state directory lock) would reach the container
+ * (CVE-2024-21626). create calls it before it opens anything: the fds it opens later then
+ * land above the checked ones.
+ */
+export function checkPreservedFds(n: number): void {
+  for (let fd = 3; fd < 3 + n; fd++) {
+    const origin = sys.fdOrigin(fd);
+    if (origin === "inherited") continue;
+    const why = origin === "closed" ? "it is not open" : "it is close-on-exec, so runts opened it itself";
+    throw new RuntsError(`--preserve-fds ${n}`, "", 0, `fd ${fd} was not passed to runts by its caller (${why})`);
+  }
+}
+
 /** Runs the plan up to OP_READY: the container init then waits on exec.fifo. */
 export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
   const image = readFileSync(helperImage);
@@ -59,6 +76,7 @@ export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
     sys.close(theirs);
     sys.close(memfd);
   }
+  opts.log.debug(`started runts-init, pid ${helper.pid}`);
   const exited = new Promise<number>((resolve) => {
     helper.on("exit", (code, signal) => resolve(code ?? 128 + ((signal && constants.signals[signal]) || 0)));
   });

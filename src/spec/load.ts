@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { posix } from "node:path";
 import { ConfigError, errnoOf, RuntsError } from "../errors.ts";
 import type { Spec } from "./types.ts";
@@ -12,7 +12,7 @@ export function loadSpec(bundle: string): Spec {
     text = readFileSync(file, "utf8");
   } catch (err) {
     const errno = errnoOf(err);
-    if (errno === 2) throw new RuntsError("read bundle", file, errno, "the bundle has no config.json");
+    if (errno === 2) throw new RuntsError("read bundle", file, errno, danglingTarget(file) ?? "the bundle has no config.json");
     throw new RuntsError("read bundle config", file, errno);
   }
   let data: unknown;
@@ -24,4 +24,12 @@ export function loadSpec(bundle: string): Spec {
   const problem = checkConfig(data);
   if (problem) throw new ConfigError(problem.replace(/^config\.json: /, ""));
   return data as Spec;
+}
+
+function danglingTarget(file: string): string | undefined {
+  try {
+    return `config.json is a symlink to ${JSON.stringify(readlinkSync(file))}, which does not exist`;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@
  * behind. Each case also runs under runc (the oracle) to confirm it fails there too.
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { containerState, forceCleanup, leftovers, requireRoot, ROOTS, RUNC, runtime, type RunResult, RUNTS, uniqueId } from "../lib/harness";
@@ -102,6 +102,29 @@ describe("bad bundles and configs (create)", () => {
     const id = newId(RT);
     const r = run(RT, ["create", "--bundle", dir, id]);
     expectOneLineError(r, quoteRe(path.join(dir, "config.json")), /no such file or directory/);
+    expectNothingLeft(RT, id);
+    expectOracleAgrees((rt) => ["create", "--bundle", dir, newId(rt)]);
+  }, TEST_TIMEOUT_MS);
+
+  test("config.json that is a directory: EISDIR, naming the path", () => {
+    const dir = tmpDir();
+    const file = path.join(dir, "config.json");
+    mkdirSync(file);
+    const id = newId(RT);
+    const r = run(RT, ["create", "--bundle", dir, id]);
+    expectOneLineError(r, quoteRe(JSON.stringify(file)), /is a directory \(EISDIR\)/);
+    expectNothingLeft(RT, id);
+    expectOracleAgrees((rt) => ["create", "--bundle", dir, newId(rt)]);
+  }, TEST_TIMEOUT_MS);
+
+  test("config.json that is a dangling symlink: names the path and the missing target", () => {
+    const dir = tmpDir();
+    const file = path.join(dir, "config.json");
+    const target = path.join(dir, "gone", "config.json");
+    symlinkSync(target, file);
+    const id = newId(RT);
+    const r = run(RT, ["create", "--bundle", dir, id]);
+    expectOneLineError(r, quoteRe(JSON.stringify(file)), quoteRe(`a symlink to ${JSON.stringify(target)}, which does not exist`), /ENOENT/);
     expectNothingLeft(RT, id);
     expectOracleAgrees((rt) => ["create", "--bundle", dir, newId(rt)]);
   }, TEST_TIMEOUT_MS);
@@ -285,6 +308,21 @@ describe("bad command lines", () => {
     expectOneLineError(r, /unknown flag/, /--bogus/);
     const o = runtime(ORACLE.bin, ["--bogus", "--root", ORACLE.root, "list"]);
     expect(o.code).not.toBe(0);
+  }, TEST_TIMEOUT_MS);
+
+  test("--preserve-fds -1 and 1.5 are usage errors (runc 1.1.5 accepts -1 as 0)", () => {
+    const b = bundleWith(() => {});
+    for (const n of ["-1", "1.5"]) {
+      for (const cmd of ["create", "run"]) {
+        const id = newId(RT);
+        const r = run(RT, [cmd, "--preserve-fds", n, "--bundle", b.dir, id]);
+        expectOneLineError(r, /--preserve-fds/, /non-negative whole number/, quoteRe(JSON.stringify(n)));
+        expect(r.code).toBe(2);
+        expectNothingLeft(RT, id);
+      }
+    }
+    expectOracleAgrees((rt) => ["create", "--preserve-fds", "-1", "--bundle", b.dir, newId(rt)], true);
+    expectOracleAgrees((rt) => ["create", "--preserve-fds", "1.5", "--bundle", b.dir, newId(rt)]);
   }, TEST_TIMEOUT_MS);
 
   test("a flag missing its value", () => {

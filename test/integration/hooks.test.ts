@@ -4,13 +4,14 @@
  *   <name> TAB <its arguments> TAB <$HOOK_VAR> TAB <${RUNTS_TEST_LEAK-unset}> TAB <stdin: the state JSON>
  * Host hooks use a script in a temp dir on the host; the startContainer hook runs inside the
  * container after pivot_root, so it is a copy of the script in the bundle's rootfs, logging to
- * the same file through a bind mount of the log directory.
+ * the same file through a bind mount of the log directory. ns.sh (copied the same way) writes
+ * the namespaces a hook runs in, to compare with the host's and the container init's.
  *
  * runc 1.1.5 is no oracle for the state the hooks get (it reports pid 1 to createContainer and
  * status "created" to poststart), so the expectations follow the runtime spec.
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   containerState,
@@ -54,12 +55,22 @@ echo $$ > "$2"
 exec /bin/sleep 30
 `;
 
+const NAMESPACES = ["mnt", "pid", "net", "ipc", "uts"] as const;
+
+/** Appends "<name> <ns> <readlink /proc/self/ns/<ns>>" for each of NAMESPACES to $2. */
+const NS_SCRIPT = `#!/bin/sh
+# $1: hook name, $2: output file
+IFS= read -r state || true
+for ns in ${NAMESPACES.join(" ")}; do echo "$1 $ns $(/bin/readlink /proc/self/ns/$ns)"; done >> "$2"
+`;
+
 interface Env {
   /** Host dir holding the scripts and the log (bind-mounted at /hooklog in the container). */
   dir: string;
   log: string;
   script: string;
   slow: string;
+  ns: string;
 }
 
 function hookEnv(): Env {
@@ -70,10 +81,12 @@ function hookEnv(): Env {
   const slow = path.join(dir, "slow.sh");
   writeFileSync(script, HOOK_SCRIPT, { mode: 0o755 });
   writeFileSync(slow, SLOW_SCRIPT, { mode: 0o755 });
+  const ns = path.join(dir, "ns.sh");
+  writeFileSync(ns, NS_SCRIPT, { mode: 0o755 });
   const log = path.join(dir, "log");
   writeFileSync(log, "");
   chmodSync(log, 0o666);
-  return { dir, log, script, slow };
+  return { dir, log, script, slow, ns };
 }
 
 /** A hook entry running the logging script on the host. */
@@ -99,8 +112,10 @@ function hookBundle(env: Env, hooks: Record<string, unknown[]>, args = ["/bin/sh
     },
   });
   bundles.push(b);
-  copyFileSync(env.script, path.join(b.rootfs, "hook.sh"));
-  chmodSync(path.join(b.rootfs, "hook.sh"), 0o755);
+  for (const f of [env.script, env.ns]) {
+    copyFileSync(f, path.join(b.rootfs, path.basename(f)));
+    chmodSync(path.join(b.rootfs, path.basename(f)), 0o755);
+  }
   return b;
 }
 
@@ -135,6 +150,20 @@ function newId(): string {
 
 function expectNoLeftovers(): void {
   for (const id of ids) expect({ id, leftovers: leftovers(id, root) }).toEqual({ id, leftovers: [] });
+}
+
+function namespacesOf(pid: number | "self"): Record<string, string> {
+  return Object.fromEntries(NAMESPACES.map((ns) => [ns, readlinkSync(`/proc/${pid}/ns/${ns}`)]));
+}
+
+/** The ns.sh output file: hook name -> namespace -> "mnt:[4026531841]". */
+function readNamespaces(file: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const line of readFileSync(file, "utf8").split("\n").filter(Boolean)) {
+    const [hook, ns, link] = line.split(" ");
+    (out[hook!] ??= {})[ns!] = link ?? "";
+  }
+  return out;
 }
 
 function pidAlive(pid: number): boolean {
@@ -242,6 +271,46 @@ describe("hooks", () => {
     expectNoLeftovers();
   });
 
+  test("prestart, createRuntime, poststart and poststop run in the runtime's namespaces, createContainer and startContainer in the container's", async () => {
+    const env = hookEnv();
+    const nsLog = path.join(env.dir, "ns");
+    writeFileSync(nsLog, "");
+    chmodSync(nsLog, 0o666);
+    const onHost = (name: string) => ({ path: env.ns, args: ["ns", name, nsLog] });
+    const b = hookBundle(
+      env,
+      {
+        prestart: [onHost("prestart")],
+        createRuntime: [onHost("createRuntime")],
+        createContainer: [onHost("createContainer")],
+        startContainer: [{ path: "/ns.sh", args: ["ns", "startContainer", "/hooklog/ns"] }],
+        poststart: [onHost("poststart")],
+        poststop: [onHost("poststop")],
+      },
+      ["/bin/sh", "-c", "echo process >> /hooklog/log; exec sleep 1000"],
+    );
+    const id = newId();
+    const created = runts(["create", "--bundle", b.dir, id]);
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: "" });
+    const container = namespacesOf(containerState(RUNTS, root, id)!.pid as number);
+    const runtime = namespacesOf("self");
+    for (const ns of NAMESPACES) expect({ ns, differs: container[ns] !== runtime[ns] }).toEqual({ ns, differs: true });
+    const started = runts(["start", id]);
+    expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: "" });
+    await waitFor("the container's process to run", () => names(env).includes("process"));
+    const deleted = runts(["delete", "--force", id]);
+    expect({ code: deleted.code, stderr: deleted.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(readNamespaces(nsLog)).toEqual({
+      prestart: runtime,
+      createRuntime: runtime,
+      createContainer: container,
+      startContainer: container,
+      poststart: runtime,
+      poststop: runtime,
+    });
+    expectNoLeftovers();
+  });
+
   for (const kind of ["prestart", "createRuntime", "createContainer"] as const) {
     test(`a failing ${kind} hook fails create with a message naming the hook, runs no later hook and leaves nothing behind`, () => {
       const env = hookEnv();
@@ -267,7 +336,7 @@ describe("hooks", () => {
     });
   }
 
-  for (const kind of ["createRuntime", "createContainer"] as const) {
+  for (const kind of ["prestart", "createRuntime", "createContainer"] as const) {
     test(`a ${kind} hook that outlives its timeout is killed and create fails`, async () => {
       const env = hookEnv();
       const pidFile = path.join(env.dir, "slow.pid");
@@ -284,7 +353,7 @@ describe("hooks", () => {
       expect(r.stderr).toMatch(/time[ds]? ?out/i);
       expect(elapsed).toBeLessThan(15_000);
       expect(existsSync(pidFile)).toBe(true);
-      if (kind === "createRuntime") {
+      if (kind !== "createContainer") {
         // a host process: its pid is the host's
         const pid = Number(readFileSync(pidFile, "utf8").trim());
         await waitFor(`the timed-out hook (pid ${pid}) to be killed`, () => !pidAlive(pid), 5_000);
@@ -309,21 +378,79 @@ describe("hooks", () => {
     expectNoLeftovers();
   });
 
-  test("a failing poststart hook is only logged: start succeeds and the container runs", async () => {
+  // runc 1.1.5 runs poststart hooks during `create` and fails it; the runtime-spec says a
+  // failing poststart hook is logged and the lifecycle goes on.
+  test("a failing poststart hook is only logged: start succeeds, the container runs, delete leaves nothing", async () => {
     const env = hookEnv();
-    const b = hookBundle(env, {
-      poststart: [hostHook(env, "poststart-1", 4), hostHook(env, "poststart-2")],
-    });
+    const b = hookBundle(
+      env,
+      { poststart: [hostHook(env, "poststart-1", 4), hostHook(env, "poststart-2")] },
+      ["/bin/sh", "-c", "echo process >> /hooklog/log; exec sleep 1000"],
+    );
     const id = newId();
     expect(runts(["create", "--bundle", b.dir, id]).code).toBe(0);
     const started = runts(["start", id]);
     expect(started.code).toBe(0);
-    expect(started.stderr).toContain("poststart");
+    expect(started.stderr).toContain("poststart hook #0");
+    expect(started.stderr).toContain("exit status 4");
     await waitFor("the container's process to log", () => names(env).includes("process"));
     // the remaining poststart hooks still run
     expect(names(env)).toContain("poststart-2");
+    const st = containerState(RUNTS, root, id)!;
+    expect(st.status).toBe("running");
+    expect(pidAlive(st.pid)).toBe(true);
+    expect(runts(["kill", id, "KILL"]).code).toBe(0);
     await waitFor("the container to stop", () => containerState(RUNTS, root, id)?.status === "stopped");
-    expect(runts(["delete", id]).code).toBe(0);
+    const deleted = runts(["delete", id]);
+    expect({ code: deleted.code, stderr: deleted.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(containerState(RUNTS, root, id)).toBeNull();
+    expectNoLeftovers();
+  });
+
+  test("a poststart hook that outlives its timeout is killed and only logged: start succeeds, the next hook runs", async () => {
+    const env = hookEnv();
+    const pidFile = path.join(env.dir, "slow.pid");
+    const b = hookBundle(
+      env,
+      { poststart: [{ path: env.slow, args: ["slow", "poststart", pidFile], timeout: 1 }, hostHook(env, "poststart-2")] },
+      ["/bin/sh", "-c", "echo process >> /hooklog/log; exec sleep 1000"],
+    );
+    const id = newId();
+    expect(runts(["create", "--bundle", b.dir, id]).code).toBe(0);
+    const t0 = Date.now();
+    const started = runts(["start", id]);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(started.code).toBe(0);
+    expect(started.stderr).toContain("poststart hook #0");
+    expect(started.stderr).toMatch(/timed out/);
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    await waitFor(`the timed-out hook (pid ${pid}) to be killed`, () => !pidAlive(pid), 5_000);
+    expect(names(env)).toContain("poststart-2");
+    expect(containerState(RUNTS, root, id)?.status).toBe("running");
+    expect(runts(["delete", "--force", id]).code).toBe(0);
+    expectNoLeftovers();
+  });
+
+  test("a poststop hook that outlives its timeout is killed and only logged: delete succeeds and removes the container", async () => {
+    const env = hookEnv();
+    const pidFile = path.join(env.dir, "slow.pid");
+    const b = hookBundle(env, {
+      poststop: [{ path: env.slow, args: ["slow", "poststop", pidFile], timeout: 1 }, hostHook(env, "poststop-2")],
+    });
+    const id = newId();
+    expect(runts(["create", "--bundle", b.dir, id]).code).toBe(0);
+    expect(runts(["start", id]).code).toBe(0);
+    await waitFor("the container to stop", () => containerState(RUNTS, root, id)?.status === "stopped");
+    const t0 = Date.now();
+    const deleted = runts(["delete", id]);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stderr).toContain("poststop hook #0");
+    expect(deleted.stderr).toMatch(/timed out/);
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    await waitFor(`the timed-out hook (pid ${pid}) to be killed`, () => !pidAlive(pid), 5_000);
+    expect(names(env)).toEqual(["process", "poststop-2"]);
+    expect(containerState(RUNTS, root, id)).toBeNull();
     expectNoLeftovers();
   });
 

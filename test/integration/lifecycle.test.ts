@@ -1,8 +1,9 @@
 /**
  * The container lifecycle, the way runc's bats suite exercises it: create/start/state/kill/
- * delete, run in the foreground and detached, pause/resume, ps, list, spec, --root/--log,
- * --preserve-fds, what the container sees from inside, concurrent creates and cleanup of a
- * half-made container. Most tests run against runts and against runc (the oracle), so a test
+ * delete, run in the foreground and detached (--keep, -b from another cwd, --no-pivot),
+ * pause/resume, ps, list, spec, state annotations, --root, --log (json, text, --debug), an empty
+ * environment, --preserve-fds, unsupported global flags, what the container sees from inside,
+ * concurrent creates and cleanup of a half-made container. Most tests run against runts and against runc (the oracle), so a test
  * that fails only for runts documents a difference from runc.
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
@@ -10,6 +11,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
+  cgroupV2Root,
   containerState,
   forceCleanup,
   leftovers,
@@ -428,6 +430,146 @@ for (const rt of RUNTIMES) {
       expect(lastError!.msg).toMatch(/does not exist/);
     }, TEST_TIMEOUT_MS);
 
+    test("--log FILE --log-format text: runc-style lines time=\"...\" level=... msg=\"...\"", () => {
+      const logFile = path.join(tmpDir("runts-log-"), "log.txt");
+      const id = `nonexistent-${uniqueId()}`;
+      const r = runtime(rt.bin, ["--root", rt.root, "--log", logFile, "--log-format", "text", "state", id]);
+      expect(r.code).not.toBe(0);
+      const lines = readFileSync(logFile, "utf8").split("\n").filter(Boolean);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) expect(l).toMatch(/^time="[^"]+" level=(debug|info|warning|error) msg=".*"$/);
+      const last = lines.filter((l) => l.includes(" level=error ")).pop()!;
+      expect(last).toMatch(/msg=".*does not exist.*"$/);
+      expect(/^time="([^"]+)"/.exec(last)![1]).toMatch(ISO_TIME);
+    }, TEST_TIMEOUT_MS);
+
+    test("--debug --log FILE: create writes debug lines to the file, none to stderr", () => {
+      const logFile = path.join(tmpDir("runts-log-"), "log.txt");
+      const id = newId(rt);
+      const b = pauseBundle();
+      const c = runtime(rt.bin, ["--root", rt.root, "--debug", "--log", logFile, "create", "--bundle", b.dir, id]);
+      expect(c.stderr).toBe("");
+      expect(c.code).toBe(0);
+      const debug = readFileSync(logFile, "utf8").split("\n").filter((l) => / level=debug /.test(l));
+      expect(debug.length).toBeGreaterThan(0);
+      if (rt.name === "runts") {
+        const pid = containerState(rt.bin, rt.root, id)!.pid as number;
+        const cgroup = `${cgroupV2Root()}/${id}`;
+        for (const want of [
+          `msg="create ${id}: loaded ${b.dir}/config.json (ociVersion ${b.config.ociVersion})"`,
+          `msg="create ${id}: cgroup ${cgroup}"`,
+          `msg="create ${id}: container init pid ${pid}"`,
+          `msg="create ${id}: created, waiting on exec.fifo"`,
+        ]) {
+          expect({ want, found: debug.some((l) => l.endsWith(want)) }).toEqual({ want, found: true });
+        }
+        expect(debug.some((l) => /msg="started runts-init, pid \d+"$/.test(l))).toBe(true);
+      }
+      expect(rt$(rt, ["delete", id]).code).toBe(0);
+      expect(leftovers(id, rt.root)).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
+    test("run --keep: the exited container stays, stopped with pid 0, until delete removes it", () => {
+      const id = newId(rt);
+      const b = bundleWith((c) => (c.process.args = ["/bin/probe", "exit", "3"]));
+      const r = rt$(rt, ["run", "--keep", "--bundle", b.dir, id]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(3);
+      const st = containerState(rt.bin, rt.root, id);
+      expect(st).toMatchObject({ id, status: "stopped", pid: 0, bundle: b.dir });
+      // the state dir and (in both runtimes) the empty cgroup stay, no process does
+      expect(leftovers(id, rt.root).filter((l) => !l.startsWith("cgroup "))).toEqual([`state dir ${path.join(rt.root, id)}`]);
+      const d = rt$(rt, ["delete", id]);
+      expect(d.stderr).toBe("");
+      expect(d.code).toBe(0);
+      expect(containerState(rt.bin, rt.root, id)).toBeNull();
+      expect(leftovers(id, rt.root)).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
+    test("run -b DIR from another cwd: relative to that cwd, and absolute", () => {
+      const b = pauseBundle();
+      const id = newId(rt);
+      const rel = rt$(rt, ["run", "-d", "-b", path.basename(b.dir), id], { cwd: path.dirname(b.dir) });
+      expect(rel.stderr).toBe("");
+      expect(rel.code).toBe(0);
+      expect(containerState(rt.bin, rt.root, id)).toMatchObject({ status: "running", bundle: b.dir, rootfs: b.rootfs });
+      expect(rt$(rt, ["delete", "--force", id]).code).toBe(0);
+
+      const probe = bundleWith(() => {});
+      const id2 = newId(rt);
+      const abs = rt$(rt, ["run", "-b", probe.dir, id2], { cwd: "/" });
+      expect(abs.stderr).toBe("");
+      expect(abs.code).toBe(0);
+      expect(probeInfo(abs.stdout).exe).toBe("/bin/probe");
+      expect(leftovers(id, rt.root)).toEqual([]);
+      expect(leftovers(id2, rt.root)).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
+    test("called by absolute path from cwd / with an empty environment: create, start, state, kill, delete", async () => {
+      const id = newId(rt);
+      const b = pauseBundle();
+      const bare = (args: string[]) => runtime(rt.bin, ["--root", rt.root, ...args], { cwd: "/", env: {}, inheritEnv: false });
+      const bareState = () => {
+        const r = bare(["state", id]);
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+        return JSON.parse(r.stdout) as Record<string, any>;
+      };
+      for (const args of [["create", "--bundle", b.dir, id], ["start", id]]) {
+        const r = bare(args);
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: "" });
+      }
+      expect(bareState()).toMatchObject({ id, status: "running", bundle: b.dir });
+      const k = bare(["kill", id, "KILL"]);
+      expect({ code: k.code, stderr: k.stderr }).toEqual({ code: 0, stderr: "" });
+      await waitFor("the container to stop", () => bareState().status === "stopped");
+      const d = bare(["delete", id]);
+      expect({ code: d.code, stderr: d.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(bare(["state", id]).code).not.toBe(0);
+      expect(leftovers(id, rt.root)).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
+    test("state shows config.json's annotations exactly, and none when there are none", () => {
+      const annotations = { "org.example.key": "value", "com.example/with space": 'a = "quoted" \\ value', empty: "" };
+      const id = newId(rt);
+      const b = bundleWith((c) => {
+        c.process.args = ["/bin/probe", "pause"];
+        c.annotations = annotations;
+      });
+      expect(rt$(rt, ["create", "--bundle", b.dir, id]).code).toBe(0);
+      const st = containerState(rt.bin, rt.root, id)!;
+      expect(st.annotations).toEqual(annotations);
+      expect(Object.keys(st)).toEqual(["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations", "owner"]);
+      const plain = newId(rt);
+      expect(rt$(rt, ["create", "--bundle", pauseBundle().dir, plain]).code).toBe(0);
+      expect("annotations" in containerState(rt.bin, rt.root, plain)!).toBe(false);
+      for (const i of [id, plain]) {
+        expect(rt$(rt, ["delete", i]).code).toBe(0);
+        expect(leftovers(i, rt.root)).toEqual([]);
+      }
+    }, TEST_TIMEOUT_MS);
+
+    test("--no-pivot: the container is in its rootfs and cannot reach the host's root", () => {
+      const hostMarker = `/tmp/runts-nopivot-host-${uniqueId()}`;
+      writeFileSync(hostMarker, "");
+      cleanups.push(() => rmSync(hostMarker, { force: true }));
+      const b = bundleWith((c) => {
+        c.process.args = ["/bin/sh", "-c", `/bin/probe stat /rootfs-marker /../../rootfs-marker ${hostMarker} /../..${hostMarker} /work ${rt.root}; exec /bin/probe info`];
+      }, "copy");
+      writeFileSync(path.join(b.rootfs, "rootfs-marker"), "");
+      const id = newId(rt);
+      const r = rt$(rt, ["run", "--no-pivot", "--bundle", b.dir, id]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const stats = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("["))!) as { path: string; exists: boolean }[];
+      expect(stats.filter((st) => st.exists).map((st) => st.path)).toEqual(["/rootfs-marker", "/../../rootfs-marker"]);
+      const info = probeInfo(r.stdout);
+      expect(info.exe).toBe("/bin/probe");
+      expect(info.cwd).toBe("/");
+      expect(info.mounts[0]!.mountPoint).toBe("/");
+      expect(info.mounts.filter((m) => m.mountPoint === "/")).toHaveLength(1);
+      expect(leftovers(id, rt.root)).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
     test("spec writes a config.json and refuses to overwrite one", () => {
       const dir = tmpDir("runts-spec-");
       const r = runtime(rt.bin, ["spec"], { cwd: dir });
@@ -665,6 +807,32 @@ describe("what the container sees (runts, compared with runc)", () => {
     expect(probeInfo(r.stdout).cgroup.filter((l) => l.startsWith("0::"))).toEqual([`0::/${id}`]);
     expect(leftovers(id, RUNTS_RT.root)).toEqual([]);
   }, TEST_TIMEOUT_MS);
+});
+
+describe("global flags runts does not support (runts)", () => {
+  const ROOTLESS = "--rootless true: rootless containers are not supported yet";
+  for (const [flags, message] of [
+    [["--systemd-cgroup"], "--systemd-cgroup: the systemd cgroup driver is not supported yet"],
+    [["--rootless", "true"], ROOTLESS],
+    [["--rootless=true"], ROOTLESS],
+  ] as const) {
+    test(`${flags.join(" ")}: one clear error line (also in --log), nothing left behind`, () => {
+      const rt = RUNTS_RT;
+      const b = pauseBundle();
+      const logFile = path.join(tmpDir("runts-log-"), "log.json");
+      for (const cmd of ["create", "run"]) {
+        const id = newId(rt, "unsup");
+        const r = runtime(rt.bin, ["--root", rt.root, "--log", logFile, "--log-format", "json", ...flags, cmd, "--bundle", b.dir, id]);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toBe(`runts: ${message}\n`);
+        const last = JSON.parse(readFileSync(logFile, "utf8").trim().split("\n").pop()!);
+        expect(last).toMatchObject({ level: "error", msg: message });
+        expect(existsSync(path.join(rt.root, id))).toBe(false);
+        expect(leftovers(id, rt.root)).toEqual([]);
+      }
+    }, TEST_TIMEOUT_MS);
+  }
 });
 
 describe("delete --force of a half-made container (runts)", () => {

@@ -13,6 +13,7 @@ import {
   type ProbeInfo,
   probeInfo,
   requireRoot,
+  type RlimitValue,
   ROOTS,
   RUNC,
   type RunResult,
@@ -134,6 +135,44 @@ const RLIM_INFINITY_PLACEHOLDER = "__RLIM_INFINITY__";
 function writeRlimInfinity(b: Bundle): void {
   const p = path.join(b.dir, "config.json");
   writeFileSync(p, readFileSync(p, "utf8").replaceAll(`"${RLIM_INFINITY_PLACEHOLDER}"`, "18446744073709551615"));
+}
+
+/** /proc/PID/limits rows (in RLIMIT_* order, see getrlimit(2)) by their RLIMIT_* name. */
+const LIMITS_ROWS: Record<string, string> = {
+  "Max cpu time": "RLIMIT_CPU",
+  "Max file size": "RLIMIT_FSIZE",
+  "Max data size": "RLIMIT_DATA",
+  "Max stack size": "RLIMIT_STACK",
+  "Max core file size": "RLIMIT_CORE",
+  "Max resident set": "RLIMIT_RSS",
+  "Max processes": "RLIMIT_NPROC",
+  "Max open files": "RLIMIT_NOFILE",
+  "Max locked memory": "RLIMIT_MEMLOCK",
+  "Max address space": "RLIMIT_AS",
+  "Max file locks": "RLIMIT_LOCKS",
+  "Max pending signals": "RLIMIT_SIGPENDING",
+  "Max msgqueue size": "RLIMIT_MSGQUEUE",
+  "Max nice priority": "RLIMIT_NICE",
+  "Max realtime priority": "RLIMIT_RTPRIO",
+  "Max realtime timeout": "RLIMIT_RTTIME",
+};
+
+function procLimits(text: string): Record<string, { soft: RlimitValue; hard: RlimitValue }> {
+  const value = (v: string): RlimitValue => (v === "unlimited" ? v : Number(v));
+  const out: Record<string, { soft: RlimitValue; hard: RlimitValue }> = {};
+  for (const line of text.split("\n").slice(1)) {
+    const m = /^(Max .+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const name = LIMITS_ROWS[m[1]!];
+    if (!name) throw new Error(`unknown /proc/self/limits row ${JSON.stringify(m[1])}`);
+    out[name] = { soft: value(m[2]!), hard: value(m[3]!) };
+  }
+  return out;
+}
+
+/** The Cpus_allowed_list value of a /proc/PID/status text. */
+function cpusAllowed(status: string): string {
+  return /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1] ?? `(no Cpus_allowed_list in ${JSON.stringify(status)})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,6 +419,48 @@ describe("process attributes", () => {
     expectNoLeftovers();
   });
 
+  test("rlimits: all 16 RLIMIT_* types, read back from /proc/self/limits, as runc sets them", () => {
+    // Raising a hard limit needs CAP_SYS_RESOURCE, which root lacks on this test host: every
+    // wanted value is capped at the test process's hard limit (runts and runc inherit it).
+    const current = procLimits(readFileSync("/proc/self/limits", "utf8"));
+    const wanted: Record<string, [number, number]> = {
+      RLIMIT_CPU: [1000, 2000],
+      RLIMIT_FSIZE: [2 ** 30, 2 ** 31],
+      RLIMIT_DATA: [2 ** 30, 2 ** 31],
+      RLIMIT_STACK: [4194304, 16777216],
+      RLIMIT_CORE: [1024, 4096],
+      RLIMIT_RSS: [2 ** 30, 2 ** 31],
+      RLIMIT_NPROC: [500, 1000],
+      RLIMIT_NOFILE: [4096, 8192],
+      RLIMIT_MEMLOCK: [65536, 131072],
+      RLIMIT_AS: [2 ** 32, 2 ** 33],
+      RLIMIT_LOCKS: [1000, 2000],
+      RLIMIT_SIGPENDING: [1000, 2000],
+      RLIMIT_MSGQUEUE: [100000, 200000],
+      RLIMIT_NICE: [10, 20],
+      RLIMIT_RTPRIO: [5, 10],
+      RLIMIT_RTTIME: [1000000, 2000000],
+    };
+    expect(Object.keys(current).sort()).toEqual(Object.keys(wanted).sort());
+    const limits = Object.entries(wanted).map(([type, [soft, hard]]) => {
+      const cap = current[type]!.hard;
+      const h = cap === "unlimited" ? hard : Math.min(hard, cap);
+      return { type, soft: Math.min(soft, h), hard: h };
+    });
+    const cfg = (c: any) => {
+      c.process.args = ["/bin/probe", "read", "/proc/self/limits"];
+      c.process.rlimits = structuredClone(limits);
+    };
+    const ran = run(RT_RUNTS, cfg);
+    expect({ code: ran.r.code, stderr: ran.r.stderr }).toEqual({ code: 0, stderr: "" });
+    const inside = procLimits(ran.r.stdout);
+    expect(inside).toEqual(Object.fromEntries(limits.map((l) => [l.type, { soft: l.soft, hard: l.hard }])));
+    const oracle = run(RT_RUNC, cfg);
+    expect({ code: oracle.r.code, stderr: oracle.r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(inside).toEqual(procLimits(oracle.r.stdout));
+    expectNoLeftovers();
+  });
+
   test("rlimits: 18446744073709551615 (RLIM_INFINITY) in config.json is unlimited", () => {
     const cfg = (c: any) => {
       c.process.rlimits = [
@@ -495,6 +576,43 @@ describe("process attributes", () => {
     expect(info.cpus).toBe("0");
     expectNoLeftovers();
   });
+
+  // The runtime-spec says execCPUAffinity "is not applicable to the container's init process"
+  // (it is meant for exec); runts has no exec and applies it to the init. runc 1.1.5 predates
+  // the field and ignores it: its container keeps the caller's affinity.
+  for (const [initial, final] of [["0", undefined], ["0", "1"], ["1", "0"]] as const) {
+    test(`execCPUAffinity initial ${initial}, final ${final ?? "absent"}: createContainer and startContainer hooks see initial, the process ${final ? "final" : "initial"}`, () => {
+      const host = cpusAllowed(readFileSync("/proc/self/status", "utf8"));
+      if (!/^0-[1-9]/.test(host)) throw new Error(`this test needs CPUs 0 and 1, the test process may use only ${host}`);
+      const cpusTo = (file: string) => ["sh", "-c", `grep Cpus_allowed_list /proc/self/status > ${file}`];
+      const cfg = (c: any) => {
+        c.root.readonly = false;
+        c.process.execCPUAffinity = final ? { initial, final } : { initial };
+        c.hooks = {
+          createContainer: [{ path: "/bin/sh", args: cpusTo("$HOOK_ROOTFS/cpus-createContainer") }],
+          startContainer: [{ path: "/bin/sh", args: cpusTo("/cpus-startContainer") }],
+        };
+      };
+      // createContainer runs before pivot_root: it reaches the rootfs by its host path.
+      const withRootfs = (b: Bundle) => {
+        b.config.hooks.createContainer[0].env = [`HOOK_ROOTFS=${b.rootfs}`];
+        b.write();
+      };
+      const ran = run(RT_RUNTS, cfg, withRootfs);
+      const info = infoOf(ran);
+      const seen = (hook: string) => cpusAllowed(readFileSync(path.join(ran.bundle.rootfs, `cpus-${hook}`), "utf8"));
+      expect({ createContainer: seen("createContainer"), startContainer: seen("startContainer"), process: info.cpus }).toEqual({
+        createContainer: initial,
+        startContainer: initial,
+        process: final ?? initial,
+      });
+      const oracle = runInfo(RT_RUNC, (c) => {
+        c.process.execCPUAffinity = final ? { initial, final } : { initial };
+      });
+      expect(oracle.cpus).toBe(host);
+      expectNoLeftovers();
+    });
+  }
 
   test("linux.personality LINUX32", () => {
     const info = runInfo(RT_RUNTS, (c) => {

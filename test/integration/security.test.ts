@@ -170,6 +170,21 @@ describe("security regressions", () => {
     expectNoLeftovers();
   });
 
+  test("CVE-2019-5736: /proc/self/exe of processes forked and exec'ed in the container is their own program", () => {
+    const runtsReal = realpathSync(RUNTS);
+    for (const rt of BOTH) {
+      const ran = run(rt, (c) => (c.process.args = ["/bin/sh", "-c", "readlink /proc/self/exe; sleep 1 & readlink /proc/$!/exe; wait"]));
+      expectOk(ran);
+      const exes = ran.r.stdout.trim().split("\n");
+      expect({ rt: rt.name, exes }).toEqual({ rt: rt.name, exes: ["/bin/busybox", "/bin/busybox"] });
+      for (const exe of exes) {
+        expect(exe).not.toBe(runtsReal);
+        expect(exe).not.toMatch(/memfd|runts|bun|node/);
+      }
+    }
+    expectNoLeftovers();
+  });
+
   test("CVE-2019-5736: the created-but-not-started init is a sealed memfd copy of runts-init, not the runts/bun binary", async () => {
     const bundle = newBundle({ config: (c) => (c.process.args = ["/bin/probe", "exit", "0"]) });
     const id = newId(RT_RUNTS);
@@ -226,6 +241,41 @@ describe("security regressions", () => {
       } finally {
         closeSync(fd);
       }
+    }
+    expectNoLeftovers();
+  });
+
+  test("CVE-2024-21626: --preserve-fds N beyond the fds the caller passed fails and leaves nothing (runc 1.1.5 leaks its own fd)", async () => {
+    const file = hostPath(`/tmp/runts-sec-preserved-${uniq()}`);
+    writeFileSync(file, "");
+    const fd = openSync(file, "r");
+    try {
+      // [fds the caller passes as 3, 4, ...; N]: fd 3 + N=2 (fd 4 missing), and N=1 with none at all
+      for (const [extraFds, n] of [[[fd], 2], [[], 1]] as const) {
+        const bundle = newBundle();
+        const id = newId(RT_RUNTS);
+        const args = ["--root", RT_RUNTS.root, "run", "--preserve-fds", String(n), "--bundle", bundle.dir, id];
+        const r = await spawnRuntime(RUNTS, args, { extraFds: [...extraFds] }).result;
+        const missing = 3 + extraFds.length;
+        expect({ n, code: r.code, stdout: r.stdout, stderr: r.stderr.trim() }).toEqual({
+          n,
+          code: 1,
+          stdout: "",
+          stderr: `runts: --preserve-fds ${n}: fd ${missing} was not passed to runts by its caller (it is close-on-exec, so runts opened it itself)`,
+        });
+        expect(existsSync(path.join(RT_RUNTS.root, id))).toBe(false);
+      }
+      // runc 1.1.5 starts the container and hands it one of its own fds as fd 4 (stricter here).
+      const id = newId(RT_RUNC);
+      const args = ["--root", RT_RUNC.root, "run", "--preserve-fds", "2", "--bundle", newBundle().dir, id];
+      const r = await spawnRuntime(RUNC, args, { extraFds: [fd] }).result;
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      const fds = probeInfo(r.stdout).fds;
+      expect(fds.map((f) => f.fd)).toEqual([0, 1, 2, 3, 4]);
+      expect(fds[3]!.target).toBe(file);
+      expect(fds[4]!.target).not.toBe(file);
+    } finally {
+      closeSync(fd);
     }
     expectNoLeftovers();
   });

@@ -35,12 +35,19 @@ export interface RunOptions {
   input?: string;
   /** Default 20 000 ms; on expiry the runtime is SIGKILLed and the result says so. */
   timeoutMs?: number;
-  /** Added to (and overriding) the current environment. */
+  /** Added to (and overriding) the current environment, or all of it with inheritEnv false. */
   env?: Record<string, string>;
+  /** Default true; false: the runtime gets exactly `env` (no PATH, HOME, ... of the tests). */
+  inheritEnv?: boolean;
   cwd?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
+
+function childEnv(opts: RunOptions): NodeJS.ProcessEnv {
+  if (opts.inheritEnv === false) return opts.env ?? {};
+  return opts.env ? { ...process.env, ...opts.env } : process.env;
+}
 
 /**
  * Runs `bin args...` synchronously. stdout/stderr go to temporary files, not pipes, so a
@@ -66,7 +73,7 @@ export function runtime(bin: string, args: string[], opts: RunOptions = {}): Run
       stdio: [stdin, out, err],
       timeout: timeoutMs,
       killSignal: "SIGKILL",
-      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      env: childEnv(opts),
       cwd: opts.cwd,
     });
     const stdout = readFileSync(path.join(dir, "out"), "utf8");
@@ -332,7 +339,7 @@ export function spawnRuntime(bin: string, args: string[], opts: RunOptions & { e
   try {
     child = spawn(bin, args, {
       stdio: ["ignore", out, err, ...(opts.extraFds ?? [])],
-      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      env: childEnv(opts),
       cwd: opts.cwd,
     });
   } finally {

@@ -27,7 +27,10 @@ describe("parseFlags", () => {
 
   test("numbers are checked", () => {
     expect(parseFlags(["--preserve-fds", "2", "x"], flagsOf("create")).flags["preserve-fds"]).toBe(2);
-    expect(() => parseFlags(["--preserve-fds", "two", "x"], flagsOf("create"))).toThrow(/whole number/);
+    for (const bad of ["two", "-1", "1.5", "", "0x3"]) {
+      expect(() => parseFlags(["--preserve-fds", bad, "x"], flagsOf("create"))).toThrow(UsageError);
+      expect(() => parseFlags([`--preserve-fds=${bad}`, "x"], flagsOf("run"))).toThrow(/--preserve-fds takes a non-negative whole number/);
+    }
   });
 
   test("unknown flags and missing values are usage errors", () => {
