@@ -22,7 +22,7 @@ enum {
 /* helper -> runts */
 enum {
   MSG_PID = 101,   /* [pid] */
-  MSG_ERROR = 102, /* [op, path, errno, detail] */
+  MSG_ERROR = 102, /* [op, path, errno, detail, index of the op in the plan] */
   MSG_SYNC = 103,  /* [name] */
   MSG_READY = 104, /* [] */
 };

@@ -95,13 +95,15 @@ static void send_str(uint32_t type, const char *s) {
   send_msg(type, 1, d, l);
 }
 
+static uint64_t cur_index; /* the plan op being run, for errors */
+
 /* Reports a failure and ends the process. errno 0 means "not a syscall error". */
 static void __attribute__((noreturn)) fail(const char *op, const char *path, int err, const char *detail) {
   uint64_t e = (uint64_t)err;
-  const char *d[4] = {op, path ? path : "", (const char *)&e, detail ? detail : ""};
-  uint32_t l[4] = {(uint32_t)strlen(op), (uint32_t)strlen(d[1]), 8, (uint32_t)strlen(d[3])};
+  const char *d[5] = {op, path ? path : "", (const char *)&e, detail ? detail : "", (const char *)&cur_index};
+  uint32_t l[5] = {(uint32_t)strlen(op), (uint32_t)strlen(d[1]), 8, (uint32_t)strlen(d[3]), 8};
   if (ready_sent) dprintf(2, "runts-init: %s %s: %s%s%s\n", op, d[1], detail ? detail : "", detail && err ? ": " : "", err ? strerror(err) : "");
-  else send_msg(MSG_ERROR, 4, d, l);
+  else send_msg(MSG_ERROR, 5, d, l);
   _exit(1);
 }
 
@@ -854,6 +856,7 @@ int main(int argc, char **argv) {
     if (cgfd >= 0) close(cgfd);
     for (uint32_t i = 1; i < nops; i++) {
       cur_op = "plan";
+      cur_index = i;
       run_op(&ops[i]);
     }
     _exit(0);

@@ -8,15 +8,19 @@ function errnoName(errno: number): string | undefined {
   return names.get(errno);
 }
 
-/** A failure with the context a user needs: what was being done, on what, and the errno. */
+/**
+ * A failure with the context a user needs: what was being done, on what, and the errno; and
+ * the config.json field it was carrying out, when there is one.
+ */
 export class RuntsError extends Error {
   constructor(
     readonly op: string,
     readonly path = "",
     readonly errno = 0,
     readonly detail = "",
+    readonly field = "",
   ) {
-    super(formatError(op, path, errno, detail));
+    super((field ? `config.json: ${field}: ` : "") + formatError(op, path, errno, detail));
   }
 }
 
