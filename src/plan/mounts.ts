@@ -157,7 +157,7 @@ export function parseMountOptions(options: string[] | undefined, where: string):
     } else if (rec) {
       out.recursive.set |= rec.set ?? 0;
       out.recursive.clear |= (rec.clear ?? 0) | (rec.atime ? ATTR.ATIME_MASK : 0);
-      if (rec.atime && rec.set) {
+      if ((rec.set ?? 0) & ATTR.ATIME_MASK) {
         if ((out.recursive.set & ATTR.ATIME_MASK) === (ATTR.NOATIME | ATTR.STRICTATIME)) {
           const first = options![atimeFrom]!;
           throw new ConfigError(
