@@ -22,7 +22,7 @@ enum {
 /* helper -> runts */
 enum {
   MSG_PID = 101,   /* [pid] */
-  MSG_ERROR = 102, /* [op, path, errno, detail] */
+  MSG_ERROR = 102, /* [op, path, errno, detail, index of the op in the plan] */
   MSG_SYNC = 103,  /* [name] */
   MSG_READY = 104, /* [] */
 };
@@ -34,7 +34,8 @@ enum {
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
   OP_ROOTFS = 4,       /* [path, propagation] make private/slave, bind rootfs on itself */
-  OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks] */
+  OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks,
+                          cover: if target existed, 1 give the new root its mode | 2 copy its contents in] */
   OP_BIND = 6,         /* [source, target, recursive, create] */
   OP_SETATTR = 7,      /* [target, attrSet, attrClr, propagation, recursive] */
   OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid, hostFallback] */

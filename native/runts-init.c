@@ -7,6 +7,7 @@
  * file only interprets ops, reports the pid, sync points and errors
  * (op, path, errno) back over the socket. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -95,13 +96,15 @@ static void send_str(uint32_t type, const char *s) {
   send_msg(type, 1, d, l);
 }
 
+static uint64_t cur_index; /* the plan op being run, for errors */
+
 /* Reports a failure and ends the process. errno 0 means "not a syscall error". */
 static void __attribute__((noreturn)) fail(const char *op, const char *path, int err, const char *detail) {
   uint64_t e = (uint64_t)err;
-  const char *d[4] = {op, path ? path : "", (const char *)&e, detail ? detail : ""};
-  uint32_t l[4] = {(uint32_t)strlen(op), (uint32_t)strlen(d[1]), 8, (uint32_t)strlen(d[3])};
+  const char *d[5] = {op, path ? path : "", (const char *)&e, detail ? detail : "", (const char *)&cur_index};
+  uint32_t l[5] = {(uint32_t)strlen(op), (uint32_t)strlen(d[1]), 8, (uint32_t)strlen(d[3]), 8};
   if (ready_sent) dprintf(2, "runts-init: %s %s: %s%s%s\n", op, d[1], detail ? detail : "", detail && err ? ": " : "", err ? strerror(err) : "");
-  else send_msg(MSG_ERROR, 4, d, l);
+  else send_msg(MSG_ERROR, 5, d, l);
   _exit(1);
 }
 
@@ -343,17 +346,89 @@ static void op_rootfs(const struct op *op) {
   if (rootfd < 0) fail("open rootfs", path, errno, NULL);
 }
 
+#define COVER_MODE 1
+#define COVER_CONTENTS 2
+
+/* Copies the entries of directory src into directory dst (tmpcopyup): directories, regular
+ * files, symlinks and other nodes, with their owner and mode. where names src for errors. */
+static void copy_tree(int src, int dst, const char *where) {
+  int dup_fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
+  DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+  if (!dir) fail("tmpcopyup: read directory", where, errno, NULL);
+  static char buf[65536];
+  struct dirent *e;
+  while ((errno = 0, e = readdir(dir))) {
+    const char *name = e->d_name;
+    if (!strcmp(name, ".") || !strcmp(name, "..")) continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", where, name);
+    struct stat st;
+    if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0) fail("tmpcopyup: stat", path, errno, NULL);
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(dst, name, 0700) < 0) fail("tmpcopyup: mkdir", path, errno, NULL);
+      int s2 = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int d2 = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (s2 < 0 || d2 < 0) fail("tmpcopyup: open directory", path, errno, NULL);
+      copy_tree(s2, d2, path);
+      close(s2);
+      close(d2);
+    } else if (S_ISREG(st.st_mode)) {
+      int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (in < 0 || out < 0) fail("tmpcopyup: open", path, errno, NULL);
+      ssize_t n;
+      while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n) fail("tmpcopyup: write", path, errno ? errno : EIO, NULL);
+      if (n < 0) fail("tmpcopyup: read", path, errno, NULL);
+      close(in);
+      close(out);
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t n = readlinkat(src, name, target, sizeof target - 1);
+      if (n < 0) fail("tmpcopyup: readlink", path, errno, NULL);
+      target[n] = 0;
+      if (symlinkat(target, dst, name) < 0) fail("tmpcopyup: symlink", path, errno, NULL);
+    } else if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0) {
+      fail("tmpcopyup: mknod", path, errno, NULL);
+    }
+    if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) fail("tmpcopyup: chown", path, errno, NULL);
+    /* After the chown, which clears set-id bits. */
+    if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0) fail("tmpcopyup: chmod", path, errno, NULL);
+  }
+  if (errno) fail("tmpcopyup: read directory", where, errno, NULL);
+  closedir(dir);
+}
+
+/* [source, target, fstype, flags, data, create, cover]: cover says what to take over from a
+ * directory the new mount covers, if the target existed (COVER_*). */
 static void op_mount(const struct op *op) {
   const char *source = s_arg(op, 0), *target = s_arg(op, 1), *fstype = s_arg(op, 2);
-  uint64_t flags = u_arg(op, 3);
+  uint64_t flags = u_arg(op, 3), create = u_arg(op, 5), cover = u_arg(op, 6);
   const char *data = s_arg(op, 4);
-  int fd = open_target(target, u_arg(op, 5));
+  int existed = 0;
+  if (cover) {
+    int probe = open_in_root(target, O_PATH);
+    existed = probe >= 0;
+    if (existed) close(probe);
+  }
+  int fd = open_target(target, create);
   char tpath[64];
   fd_path(tpath, sizeof tpath, fd);
   if (mount(source, tpath, fstype, (unsigned long)flags, *data ? data : NULL) < 0) {
     char detail[256];
     snprintf(detail, sizeof detail, "type %s, source %s%s%s", fstype, source, *data ? ", options " : "", data);
     fail("mount", target, errno, detail);
+  }
+  if (existed) {
+    /* fd was opened before the mount: it still reaches the covered directory. */
+    int under = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int top = open_in_root(target, O_RDONLY | O_DIRECTORY);
+    struct stat st;
+    if (under < 0 || top < 0 || fstat(under, &st) < 0) fail("mount: open covered directory", target, errno, NULL);
+    if (cover & COVER_CONTENTS) copy_tree(under, top, target);
+    if (cover & COVER_MODE && fchmod(top, st.st_mode & 07777) < 0) fail("mount: chmod", target, errno, NULL);
+    close(under);
+    close(top);
   }
   close(fd);
 }
@@ -854,6 +929,7 @@ int main(int argc, char **argv) {
     if (cgfd >= 0) close(cgfd);
     for (uint32_t i = 1; i < nops; i++) {
       cur_op = "plan";
+      cur_index = i;
       run_op(&ops[i]);
     }
     _exit(0);

@@ -10,15 +10,19 @@ function errnoNumbers(): Record<string, number> {
   return process.getBuiltinModule("node:os").constants.errno as Record<string, number>;
 }
 
-/** A failure with the context a user needs: what was being done, on what, and the errno. */
+/**
+ * A failure with the context a user needs: what was being done, on what, and the errno; and
+ * the config.json field it was carrying out, when there is one.
+ */
 export class RuntsError extends Error {
   constructor(
     readonly op: string,
     readonly path = "",
     readonly errno = 0,
     readonly detail = "",
+    readonly field = "",
   ) {
-    super(formatError(op, path, errno, detail));
+    super((field ? `config.json: ${field}: ` : "") + formatError(op, path, errno, detail));
   }
 }
 

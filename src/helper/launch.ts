@@ -59,6 +59,20 @@ export function checkPreservedFds(n: number): void {
   }
 }
 
+/** The helper's ERROR [op, path, errno, detail, op index], naming the config field of the failed op. */
+function helperError(m: Message, plan: PlanOp[]): RuntsError {
+  const step = plan[fieldInt(m, 4)];
+  const errno = fieldInt(m, 2);
+  let detail = fieldString(m, 3);
+  let field = step?.origin ?? "";
+  // mount(2) fails with ENODEV only for a filesystem type the kernel does not have.
+  if (step?.op === "MOUNT" && errno === constants.errno.ENODEV && field) {
+    field += ".type";
+    detail = `unknown filesystem type ${JSON.stringify(step.args[2])}`;
+  }
+  return new RuntsError(fieldString(m, 0), fieldString(m, 1), errno, detail, field);
+}
+
 /** Runs the plan up to OP_READY: the container init then waits on exec.fifo. */
 export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
   const image = readFileSync(helperImage);
@@ -102,7 +116,7 @@ export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
         case Msg.READY:
           return { pid, exited };
         case Msg.ERROR:
-          throw new RuntsError(fieldString(m, 0), fieldString(m, 1), fieldInt(m, 2), fieldString(m, 3));
+          throw helperError(m, plan);
         default:
           throw new RuntsError("read from runts-init", "", 0, `unexpected message type ${m.type}`);
       }

@@ -61,6 +61,8 @@ export type Field = string | number | bigint | Uint8Array;
 export interface PlanOp {
   op: OpName;
   args: Field[];
+  /** The config.json field the op carries out (e.g. "mounts[2]"), named in its errors; not sent. */
+  origin?: string;
 }
 
 const encoder = new TextEncoder();

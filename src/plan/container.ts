@@ -70,6 +70,12 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
+  const mounts = planMounts(spec.mounts, {
+    bundle: ctx.bundle,
+    facts: ctx.facts,
+    hasNamespace: (t) => ns.has(t),
+    cgroupDir: ctx.cgroupDir,
+  });
   const ops: PlanOp[] = [
     {
       op: "CLONE",
@@ -83,12 +89,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
       ],
     },
     { op: "ROOTFS", args: [ctx.rootfs, propagation.initial] },
-    ...planMounts(spec.mounts, {
-      bundle: ctx.bundle,
-      facts: ctx.facts,
-      hasNamespace: (t) => ns.has(t),
-      cgroupDir: ctx.cgroupDir,
-    }),
+    ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
     { op: "MKDIR", args: [containerPath(spec.process!.cwd), 0o755] },
   ];
@@ -112,6 +113,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...planSysctl(linux.sysctl, (t) => ns.has(t) && !ns.join.some((j) => j.type === t)));
   for (const p of linux.readonlyPaths ?? []) ops.push({ op: "READONLY", args: [containerPath(p)] });
   for (const p of linux.maskedPaths ?? []) ops.push({ op: "MASK", args: [containerPath(p)] });
+  ops.push(...mounts.final);
   if (spec.root?.readonly) ops.push({ op: "REMOUNT_ROOT_RO", args: [] });
   if (ns.has("network") && !ns.join.some((j) => j.type === "network")) ops.push({ op: "LOOPBACK_UP", args: [] });
   ops.push(...planProcessAttributes(spec));

@@ -18,11 +18,14 @@ export const MS = {
   NODIRATIME: 0x800,
   BIND: 0x1000,
   REC: 0x4000,
+  SILENT: 0x8000,
+  POSIXACL: 0x10000,
   UNBINDABLE: 0x20000,
   PRIVATE: 0x40000,
   SLAVE: 0x80000,
   SHARED: 0x100000,
   RELATIME: 0x200000,
+  I_VERSION: 0x800000,
   STRICTATIME: 0x1000000,
   LAZYTIME: 0x2000000,
 } as const;
@@ -44,9 +47,14 @@ export const ATTR = {
 /** How runts-init opens a mount target (native/runts-init.c TARGET_*). */
 const TARGET = { DIR: 1, FILE: 2, NO_SYMLINKS: 4 } as const;
 
+/** What runts-init does with the directory a new tmpfs covers, if there was one (OP_MOUNT). */
+export const COVER = { MODE: 1, CONTENTS: 2 } as const;
+
 type Change = { set?: number; clear?: number };
 
+/** runc 1.1.5's mount flag table; later options override earlier ones. */
 const FLAGS: Record<string, Change> = {
+  // runc hands "defaults" to the filesystem as data (tmpfs then refuses it); it means no change.
   defaults: {},
   ro: { set: MS.RDONLY },
   rw: { clear: MS.RDONLY },
@@ -76,6 +84,12 @@ const FLAGS: Record<string, Change> = {
   nolazytime: { clear: MS.LAZYTIME },
   nosymfollow: { set: MS.NOSYMFOLLOW },
   symfollow: { clear: MS.NOSYMFOLLOW },
+  acl: { set: MS.POSIXACL },
+  noacl: { clear: MS.POSIXACL },
+  iversion: { set: MS.I_VERSION },
+  noiversion: { clear: MS.I_VERSION },
+  silent: { set: MS.SILENT },
+  loud: { clear: MS.SILENT },
 };
 
 const PROPAGATION: Record<string, { flag: number; recursive: boolean }> = {
@@ -89,8 +103,13 @@ const PROPAGATION: Record<string, { flag: number; recursive: boolean }> = {
   runbindable: { flag: MS.UNBINDABLE, recursive: true },
 };
 
-/** Recursive attributes (mount_setattr with AT_RECURSIVE), as runc's `rro` family. */
-const RECURSIVE: Record<string, Change & { atime?: number }> = {
+/**
+ * Recursive attributes (mount_setattr with AT_RECURSIVE), as runc 1.1.5 has them: every option
+ * adds to one mask (set or clear) and nothing overrides, so a set bit wins over a cleared one.
+ * An atime mode goes into the set mask with the whole atime field in the clear mask, as the
+ * kernel requires; "rnorelatime" clears relatime's value, 0, so it changes nothing.
+ */
+const RECURSIVE: Record<string, Change & { atime?: true }> = {
   rro: { set: ATTR.RDONLY },
   rrw: { clear: ATTR.RDONLY },
   rnosuid: { set: ATTR.NOSUID },
@@ -101,25 +120,32 @@ const RECURSIVE: Record<string, Change & { atime?: number }> = {
   rexec: { clear: ATTR.NOEXEC },
   rnodiratime: { set: ATTR.NODIRATIME },
   rdiratime: { clear: ATTR.NODIRATIME },
-  rrelatime: { atime: ATTR.RELATIME },
-  rnorelatime: { atime: ATTR.NOATIME },
-  rnoatime: { atime: ATTR.NOATIME },
-  ratime: { atime: ATTR.RELATIME },
-  rstrictatime: { atime: ATTR.STRICTATIME },
-  rnostrictatime: { atime: ATTR.RELATIME },
+  rrelatime: { set: ATTR.RELATIME, atime: true },
+  rnorelatime: {},
+  rnoatime: { set: ATTR.NOATIME, atime: true },
+  ratime: { clear: ATTR.NOATIME },
+  rstrictatime: { set: ATTR.STRICTATIME, atime: true },
+  rnostrictatime: { clear: ATTR.STRICTATIME },
   rnosymfollow: { set: ATTR.NOSYMFOLLOW },
   rsymfollow: { clear: ATTR.NOSYMFOLLOW },
 };
 
 export interface MountOptions {
   flags: number;
+  /** Options that are not flags, for the filesystem (runc passes them on the same way). */
   data: string[];
-  propagation?: { flag: number; recursive: boolean };
+  /** Index in options of the first data option, for errors. */
+  firstData?: number;
+  /** Applied in order, as runc applies each one. */
+  propagation: { flag: number; recursive: boolean }[];
   recursive: { set: number; clear: number };
+  copyUp: boolean;
 }
 
 export function parseMountOptions(options: string[] | undefined, where: string): MountOptions {
-  const out: MountOptions = { flags: 0, data: [], recursive: { set: 0, clear: 0 } };
+  const out: MountOptions = { flags: 0, data: [], propagation: [], recursive: { set: 0, clear: 0 }, copyUp: false };
+  let atimeFrom = -1;
+  let partialAtimeAt = -1;
   for (const [i, opt] of (options ?? []).entries()) {
     const flag = FLAGS[opt];
     const prop = PROPAGATION[opt];
@@ -127,42 +153,63 @@ export function parseMountOptions(options: string[] | undefined, where: string):
     if (flag) {
       out.flags = (out.flags | (flag.set ?? 0)) & ~(flag.clear ?? 0);
     } else if (prop) {
-      out.propagation = prop;
+      out.propagation.push(prop);
     } else if (rec) {
-      if (rec.atime !== undefined) {
-        out.recursive.clear |= ATTR.ATIME_MASK;
-        out.recursive.set = (out.recursive.set & ~ATTR.ATIME_MASK) | rec.atime;
+      out.recursive.set |= rec.set ?? 0;
+      out.recursive.clear |= (rec.clear ?? 0) | (rec.atime ? ATTR.ATIME_MASK : 0);
+      if ((rec.set ?? 0) & ATTR.ATIME_MASK) {
+        if ((out.recursive.set & ATTR.ATIME_MASK) === (ATTR.NOATIME | ATTR.STRICTATIME)) {
+          const first = options![atimeFrom]!;
+          throw new ConfigError(
+            `${where}.options[${i}]: ${JSON.stringify(opt)} conflicts with ${JSON.stringify(first)} (options[${atimeFrom}]): one recursive atime mode per mount (runc 1.1.5 fails with EINVAL here)`,
+          );
+        }
+        atimeFrom = i;
       }
-      out.recursive.set = (out.recursive.set | (rec.set ?? 0)) & ~(rec.clear ?? 0);
-      out.recursive.clear = (out.recursive.clear | (rec.clear ?? 0)) & ~(rec.set ?? 0);
-    } else if (opt === "tmpcopyup" || opt === "idmap" || opt === "ridmap") {
+      if ((rec.clear ?? 0) & ATTR.ATIME_MASK && partialAtimeAt < 0) partialAtimeAt = i;
+    } else if (opt === "tmpcopyup") {
+      out.copyUp = true;
+    } else if (opt === "idmap" || opt === "ridmap") {
       throw new ConfigError(`${where}.options[${i}]: ${JSON.stringify(opt)} is not supported by runts yet`);
     } else if (opt && !opt.includes(",")) {
+      out.firstData ??= i;
       out.data.push(opt);
     } else {
       throw new ConfigError(`${where}.options[${i}]: invalid mount option ${JSON.stringify(opt)}`);
     }
   }
+  if (partialAtimeAt >= 0 && (out.recursive.clear & ATTR.ATIME_MASK) !== ATTR.ATIME_MASK) {
+    throw new ConfigError(
+      `${where}.options[${partialAtimeAt}]: ${JSON.stringify(options![partialAtimeAt])} cannot be applied alone: mount_setattr only replaces the atime mode, so add "rrelatime", "rnoatime" or "rstrictatime" (runc 1.1.5 fails with EINVAL here)`,
+    );
+  }
   return out;
 }
 
-/** Mount flags a bind mount takes through mount_setattr, as attribute set/clear masks. */
-function bindAttributes(flags: number): { set: number; clear: number } {
+/**
+ * The mount_setattr masks that give a bind mount its flags as runc's remount does
+ * (MS_REMOUNT | MS_BIND with the mount's flags): only when some flag besides bind, rbind and
+ * remount is given (otherwise the bind keeps the source's flags, even for "rw"), and then the
+ * per-mount flags become exactly the given ones: ro, nosuid, nodev, noexec and nosymfollow are
+ * set or cleared, and the atime mode is kept unless an atime flag is given. Superblock flags
+ * (sync, dirsync, lazytime, mand, acl, iversion, silent) cannot change on a bind and are ignored.
+ */
+export function bindAttributes(flags: number): { set: number; clear: number } | undefined {
+  if (!(flags & MS.REMOUNT) && !(flags & ~(MS.BIND | MS.REC))) return undefined;
   let set = 0;
-  let clear = 0;
+  let clear = ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC | ATTR.NOSYMFOLLOW;
   const pairs: [number, number][] = [
     [MS.RDONLY, ATTR.RDONLY],
     [MS.NOSUID, ATTR.NOSUID],
     [MS.NODEV, ATTR.NODEV],
     [MS.NOEXEC, ATTR.NOEXEC],
-    [MS.NODIRATIME, ATTR.NODIRATIME],
     [MS.NOSYMFOLLOW, ATTR.NOSYMFOLLOW],
   ];
   for (const [ms, attr] of pairs) if (flags & ms) set |= attr;
-  const atime = flags & MS.NOATIME ? ATTR.NOATIME : flags & MS.STRICTATIME ? ATTR.STRICTATIME : undefined;
-  if (atime !== undefined) {
-    set |= atime;
-    clear |= ATTR.ATIME_MASK;
+  if (flags & (MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME)) {
+    clear |= ATTR.ATIME_MASK | ATTR.NODIRATIME;
+    set |= flags & MS.STRICTATIME ? ATTR.STRICTATIME : flags & MS.NOATIME ? ATTR.NOATIME : ATTR.RELATIME;
+    if (flags & MS.NODIRATIME) set |= ATTR.NODIRATIME;
   }
   return { set, clear };
 }
@@ -193,12 +240,16 @@ export function containerPath(p: string): string {
   return posix.normalize(posix.join("/", p));
 }
 
-function setattrOps(dest: string, o: MountOptions, top: { set: number; clear: number }): PlanOp[] {
-  const ops: PlanOp[] = [];
-  if (top.set || top.clear) ops.push({ op: "SETATTR", args: [dest, top.set, top.clear, 0, 0] });
-  if (o.propagation) {
-    ops.push({ op: "SETATTR", args: [dest, 0, 0, o.propagation.flag, o.propagation.recursive ? 1 : 0] });
-  }
+/** What config.mounts become: ops in config order, and read-only remounts for the end of setup. */
+export interface MountPlan {
+  ops: PlanOp[];
+  /** tmpfs (and /dev) mounts stay writable while the rootfs is set up, as in runc: made read-only last. */
+  final: PlanOp[];
+}
+
+/** Propagation, then recursive attributes (after any per-mount flags, as runc orders them). */
+function setattrOps(dest: string, o: MountOptions): PlanOp[] {
+  const ops: PlanOp[] = o.propagation.map((p) => ({ op: "SETATTR", args: [dest, 0, 0, p.flag, p.recursive ? 1 : 0] }));
   if (o.recursive.set || o.recursive.clear) {
     ops.push({ op: "SETATTR", args: [dest, o.recursive.set, o.recursive.clear, 0, 1] });
   }
@@ -206,49 +257,73 @@ function setattrOps(dest: string, o: MountOptions, top: { set: number; clear: nu
 }
 
 function bindOps(source: string, dest: string, recursive: boolean, create: number, o: MountOptions): PlanOp[] {
-  return [{ op: "BIND", args: [source, dest, recursive ? 1 : 0, create] }, ...setattrOps(dest, o, bindAttributes(o.flags))];
+  const ops: PlanOp[] = [];
+  // runc's "remount" on a bind changes the flags of what is mounted at the destination already.
+  if (!(o.flags & MS.REMOUNT)) ops.push({ op: "BIND", args: [source, dest, recursive ? 1 : 0, create] });
+  const attrs = bindAttributes(o.flags);
+  if (attrs) ops.push({ op: "SETATTR", args: [dest, attrs.set, attrs.clear, 0, 0] });
+  return [...ops, ...setattrOps(dest, o)];
 }
 
 /** config.mounts -> helper ops, in config order (later mounts may stack on earlier ones). */
-export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): PlanOp[] {
-  const ops: PlanOp[] = [];
+export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): MountPlan {
+  const plan: MountPlan = { ops: [], final: [] };
   for (const [i, m] of (mounts ?? []).entries()) {
     const where = `mounts[${i}]`;
     const dest = containerPath(m.destination);
     if (dest === "/") throw new ConfigError(`${where}.destination: cannot mount over the container's root`);
     const o = parseMountOptions(m.options, where);
     const type = m.type ?? "";
+    if (o.copyUp && (type !== "tmpfs" || o.flags & MS.BIND)) {
+      const at = m.options!.indexOf("tmpcopyup");
+      throw new ConfigError(`${where}.options[${at}]: "tmpcopyup" is only for tmpfs mounts`);
+    }
+    const ops: PlanOp[] = [];
     if (type === "bind" || o.flags & MS.BIND) {
       if (!m.source) throw new ConfigError(`${where}.source: a bind mount needs a source`);
+      if (o.firstData !== undefined) {
+        // runc would hand these to mount(2), which ignores data for a bind: refuse rather than drop.
+        throw new ConfigError(
+          `${where}.options[${o.firstData}]: unknown mount option ${JSON.stringify(m.options![o.firstData])} (a bind mount takes no filesystem options)`,
+        );
+      }
       if (dest.startsWith("/proc/") && !PROC_BIND_ALLOWED.has(dest)) {
         throw new ConfigError(`${where}.destination: bind mounts into /proc are not allowed (${dest})`);
       }
       const source = posix.resolve(ctx.bundle, m.source);
       const kind = ctx.facts.kind(source);
       if (!kind) throw new ConfigError(`${where}.source: ${JSON.stringify(source)} does not exist`);
-      ops.push(...bindOps(source, dest, (o.flags & MS.REC) !== 0, kind === "dir" ? 1 : 2, o));
+      ops.push(...bindOps(source, dest, (o.flags & MS.REC) !== 0, kind === "dir" ? TARGET.DIR : TARGET.FILE, o));
     } else if (type === "cgroup" || type === "cgroup2") {
       if (ctx.hasNamespace("cgroup")) {
-        ops.push({ op: "MOUNT", args: ["cgroup2", dest, "cgroup2", o.flags, o.data.join(","), 1] });
-        ops.push(...setattrOps(dest, o, { set: 0, clear: 0 }));
+        ops.push({ op: "MOUNT", args: ["cgroup2", dest, "cgroup2", o.flags, o.data.join(","), TARGET.DIR, 0] });
+        ops.push(...setattrOps(dest, o));
       } else {
-        ops.push(...bindOps(ctx.cgroupDir, dest, false, 1, o));
+        ops.push(...bindOps(ctx.cgroupDir, dest, false, TARGET.DIR, o));
       }
     } else if (type === "sysfs" && !ctx.hasNamespace("network")) {
       // A new sysfs needs a network namespace of its own; share the host's read view.
-      ops.push(...bindOps("/sys", dest, true, 1, o));
+      ops.push(...bindOps("/sys", dest, true, TARGET.DIR, o));
     } else if (type === "mqueue" && !ctx.hasNamespace("ipc")) {
-      ops.push(...bindOps("/dev/mqueue", dest, false, 1, o));
+      ops.push(...bindOps("/dev/mqueue", dest, false, TARGET.DIR, o));
     } else {
       if (!type) throw new ConfigError(`${where}.type: required for a mount that is not a bind mount`);
-      const flags = o.flags & ~(MS.BIND | MS.REC);
+      let flags = o.flags & ~(MS.BIND | MS.REC);
+      if (flags & MS.RDONLY && (type === "tmpfs" || dest === "/dev")) {
+        flags &= ~MS.RDONLY;
+        plan.final.push({ op: "SETATTR", args: [dest, ATTR.RDONLY, 0, 0, 0], origin: where });
+      }
       // proc and sysfs over a symlink could land anywhere (CVE-2019-19921): refuse it, as runc does.
       const create = type === "proc" || type === "sysfs" ? TARGET.DIR | TARGET.NO_SYMLINKS : TARGET.DIR;
-      ops.push({ op: "MOUNT", args: [m.source ?? type, dest, type, flags, o.data.join(","), create] });
-      ops.push(...setattrOps(dest, o, { set: 0, clear: 0 }));
+      // As runc, a tmpfs over an existing directory takes that directory's mode (and with
+      // tmpcopyup its contents).
+      const cover = type === "tmpfs" ? COVER.MODE | (o.copyUp ? COVER.CONTENTS : 0) : 0;
+      ops.push({ op: "MOUNT", args: [m.source ?? type, dest, type, flags, o.data.join(","), create, cover] });
+      ops.push(...setattrOps(dest, o));
     }
+    plan.ops.push(...ops.map((op) => ({ ...op, origin: where })));
   }
-  return ops;
+  return plan;
 }
 
 /**

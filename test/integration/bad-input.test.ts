@@ -4,10 +4,10 @@
  * behind. Each case also runs under runc (the oracle) to confirm it fails there too.
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { containerState, forceCleanup, leftovers, requireRoot, ROOTS, RUNC, runtime, type RunResult, RUNTS, uniqueId } from "../lib/harness";
+import { containerState, forceCleanup, leftovers, parseMountinfoLine, requireRoot, ROOTS, RUNC, runtime, type RunResult, RUNTS, uniqueId } from "../lib/harness";
 import { type Bundle, makeBundle } from "../lib/rootfs";
 
 interface Runtime {
@@ -182,6 +182,68 @@ describe("bad bundles and configs (create)", () => {
     expectOneLineError(r, /"\/etc\/passwd"/, /permission denied/);
     expectNothingLeft(RT, id);
     expectOracleAgrees((rt) => ["create", "--bundle", b.dir, newId(rt)]);
+  }, TEST_TIMEOUT_MS);
+});
+
+describe("bad mounts (create)", () => {
+  /** Host mount points at or below dir. */
+  const hostMountsUnder = (dir: string): string[] =>
+    readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .map(parseMountinfoLine)
+      .filter((m) => m !== null && (m.mountPoint === dir || m.mountPoint.startsWith(`${dir}/`)))
+      .map((m) => m!.mountPoint);
+
+  /** `create` of a bundle with `mount` added to the default mounts fails with one line; nothing is left. */
+  function expectCreateFails(mount: object, ...patterns: RegExp[]): { bundle: Bundle; index: number } {
+    let index = -1;
+    const b = bundleWith((c) => (index = c.mounts.push(mount) - 1));
+    const id = newId(RT);
+    const r = run(RT, ["create", "--bundle", b.dir, id]);
+    expectOneLineError(r, new RegExp(`^runts: config\\.json: mounts\\[${index}\\]`), ...patterns);
+    expectNothingLeft(RT, id);
+    expect(hostMountsUnder(b.rootfs)).toEqual([]);
+    return { bundle: b, index };
+  }
+
+  test("unknown filesystem type: mounts[i].type, the destination and ENODEV", () => {
+    const { bundle, index } = expectCreateFails(
+      { destination: "/run", type: "nosuchfs", source: "none" },
+      /\.type: /,
+      /unknown filesystem type "nosuchfs"/,
+      /"\/run"/,
+      /no such device \(ENODEV\)/,
+    );
+    expect(index).toBeGreaterThan(0);
+    expectOracleAgrees((rt) => ["create", "--bundle", bundle.dir, newId(rt)]);
+  }, TEST_TIMEOUT_MS);
+
+  test("unknown option on a bind mount: refused naming mounts[i].options[j] (runc silently ignores it)", () => {
+    const src = tmpDir();
+    const { bundle, index } = expectCreateFails(
+      { destination: "/home", type: "bind", source: src, options: ["rbind", "bogus"] },
+      /\.options\[1\]: unknown mount option "bogus"/,
+    );
+    expect(index).toBeGreaterThan(0);
+    expect(hostMountsUnder(src)).toEqual([]);
+    expectOracleAgrees((rt) => ["create", "--bundle", bundle.dir, newId(rt)], true);
+  }, TEST_TIMEOUT_MS);
+
+  test("bad filesystem option on a tmpfs: passed on as data as by runc; the mount's failure names mounts[i], destination, type and errno", () => {
+    const { bundle } = expectCreateFails(
+      { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["size=1m", "bogus"] },
+      /: mount "\/tmp": type tmpfs, source tmpfs, options size=1m,bogus: invalid argument \(EINVAL\)$/,
+    );
+    expectOracleAgrees((rt) => ["create", "--bundle", bundle.dir, newId(rt)]);
+  }, TEST_TIMEOUT_MS);
+
+  test("a recursive atime option mount_setattr cannot apply (ratime alone): refused naming the option; runc fails with EINVAL", () => {
+    const src = tmpDir();
+    const { bundle } = expectCreateFails(
+      { destination: "/home", type: "bind", source: src, options: ["rbind", "ratime"] },
+      /\.options\[1\]: "ratime" cannot be applied alone/,
+    );
+    expectOracleAgrees((rt) => ["create", "--bundle", bundle.dir, newId(rt)]);
   }, TEST_TIMEOUT_MS);
 });
 

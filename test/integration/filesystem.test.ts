@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   forceCleanup,
@@ -83,10 +83,10 @@ function hostDir(prefix: string): string {
   return d;
 }
 
-/** A tmpfs mounted on a fresh host directory; shared (its own peer group) when asked. */
-function hostTmpfs(prefix: string, shared: boolean): { dir: string; peerGroup?: string } {
+/** A tmpfs mounted on a fresh host directory (with `options` added); shared (its own peer group) when asked. */
+function hostTmpfs(prefix: string, shared: boolean, options = ""): { dir: string; peerGroup?: string } {
   const dir = hostDir(prefix);
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0755", "runts-test", dir]);
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=1m,mode=0755${options ? `,${options}` : ""}`, "runts-test", dir]);
   if (shared) execFileSync("mount", ["--make-shared", dir]);
   const m = hostMounts().find((e) => e.mountPoint === dir);
   return { dir, peerGroup: m?.optional.find((o) => o.startsWith("shared:"))?.slice("shared:".length) };
@@ -150,6 +150,26 @@ function tagged(rt: Runtime, stdout: string): Record<string, string | undefined>
 
 const mountAt = (info: ProbeInfo, mp: string): MountinfoEntry | undefined => info.mounts.filter((m) => m.mountPoint === mp).pop();
 const opts = (m: MountinfoEntry | undefined): string[] => (m ? m.options.split(",") : []);
+const superOpts = (m: MountinfoEntry | undefined): string[] => (m ? m.superOptions.split(",") : []);
+
+/** The probe info line of a script's output (other lines are the script's own). */
+const infoLine = (ran: Ran): ProbeInfo => {
+  expectOk(ran);
+  return probeInfo(ran.r.stdout.split("\n").filter((l) => l.startsWith("{")).join("\n"));
+};
+
+/** Per mount point: its sorted per-mount options and its superblock options, for comparing runtimes. */
+function optionsAt(info: ProbeInfo, mps: string[]): Record<string, { options: string[]; superOptions: string[] } | undefined> {
+  return Object.fromEntries(
+    mps.map((mp) => {
+      const m = mountAt(info, mp);
+      return [mp, m && { options: opts(m).sort(), superOptions: superOpts(m).sort() }];
+    }),
+  );
+}
+
+/** Prints KEY=followed or KEY=refused: whether reading through the symlink `link` works. */
+const followed = (key: string, link: string) => `if cat ${link} >/dev/null 2>&1; then echo ${key}=followed; else echo ${key}=refused; fi`;
 
 const EROFS = "EROFS";
 
@@ -301,6 +321,228 @@ describe("filesystem", () => {
       expect(existsSync(path.join(host, "x"))).toBe(false);
       writeFileSync(path.join(host, "sub", "host-write"), "still rw");
     }
+    expectNoLeftovers();
+  });
+
+  test("recursive attributes on an rbind with a submount: the bind and its submount both carry them, as under runc", () => {
+    const table: [string, (o: string[]) => boolean][] = [
+      ["rro", (o) => o.includes("ro")],
+      ["rnosuid", (o) => o.includes("nosuid")],
+      ["rnodev", (o) => o.includes("nodev")],
+      ["rnoexec", (o) => o.includes("noexec")],
+      ["rnosymfollow", (o) => o.includes("nosymfollow")],
+      ["rnodiratime", (o) => o.includes("nodiratime")],
+      ["rnoatime", (o) => o.includes("noatime")],
+      ["rrelatime", (o) => o.includes("relatime")],
+      ["rstrictatime", (o) => !o.includes("noatime") && !o.includes("relatime")],
+    ];
+    // The source is noatime and its submount strictatime, so that every atime mode shows.
+    const src = hostTmpfs("rattr", false, "noatime");
+    mkdirSync(path.join(src.dir, "sub"));
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,strictatime", "runts-test", path.join(src.dir, "sub")]);
+    const mps = table.flatMap(([opt]) => [`/r/${opt}`, `/r/${opt}/sub`]);
+    const seen = BOTH.map((rt) => {
+      const info = infoOf(
+        run(rt, (c) => {
+          for (const [opt] of table) c.mounts.push({ destination: `/r/${opt}`, type: "bind", source: src.dir, options: ["rbind", opt] });
+        }),
+      );
+      return optionsAt(info, mps);
+    });
+    for (const [opt, carries] of table) {
+      for (const mp of [`/r/${opt}`, `/r/${opt}/sub`]) {
+        const options = seen[1]![mp]?.options ?? [];
+        expect({ mp, options, carries: carries(options) }).toEqual({ mp, options, carries: true });
+      }
+    }
+    expect(seen[1]).toEqual(seen[0]!);
+    expectNoLeftovers();
+  });
+
+  test("per-mount options on a tmpfs (nosymfollow, atime modes, sync, dirsync, lazytime, iversion, silent, acl): as under runc", () => {
+    const table: [string, (m: MountinfoEntry) => boolean][] = [
+      ["nosymfollow", (m) => opts(m).includes("nosymfollow")],
+      ["noatime", (m) => opts(m).includes("noatime")],
+      ["strictatime", (m) => !opts(m).includes("noatime") && !opts(m).includes("relatime")],
+      ["relatime", (m) => opts(m).includes("relatime")],
+      ["nodiratime", (m) => opts(m).includes("nodiratime")],
+      ["sync", (m) => superOpts(m).includes("sync")],
+      ["dirsync", (m) => superOpts(m).includes("dirsync")],
+      ["lazytime", (m) => superOpts(m).includes("lazytime")],
+      // mount flags, not filesystem data (which tmpfs would refuse): the mount simply works
+      ["iversion", (m) => m.fsType === "tmpfs"],
+      ["silent", (m) => m.fsType === "tmpfs"],
+      ["acl", (m) => m.fsType === "tmpfs"],
+    ];
+    const mps = table.map(([opt]) => `/o/${opt}`);
+    const seen = BOTH.map((rt) => {
+      const ran = run(rt, (c) => {
+        for (const [opt] of table) c.mounts.push({ destination: `/o/${opt}`, type: "tmpfs", source: "tmpfs", options: ["size=1m", opt] });
+        c.process.args = sh(`ln -s /etc/passwd /o/nosymfollow/l; ln -s /etc/passwd /o/noatime/l; ${followed("NOSYMFOLLOW", "/o/nosymfollow/l")}; ${followed("OTHER", "/o/noatime/l")}; /bin/probe info`);
+      });
+      const info = infoLine(ran);
+      for (const [opt, shows] of table) {
+        const m = mountAt(info, `/o/${opt}`);
+        expect({ rt: rt.name, opt, mount: m, shows: m !== undefined && shows(m) }).toMatchObject({ rt: rt.name, opt, shows: true });
+      }
+      expect(tagged(rt, ran.r.stdout)).toEqual({ rt: rt.name, NOSYMFOLLOW: "refused", OTHER: "followed" });
+      return optionsAt(info, mps);
+    });
+    expect(seen[1]).toEqual(seen[0]!);
+    expectNoLeftovers();
+  });
+
+  test("per-mount options on binds of an ext4 directory: flags as under runc; sync, dirsync, lazytime cannot change a bind's superblock", () => {
+    const host = hostDir("bindopts");
+    writeFileSync(path.join(host, "target"), "data");
+    const list = ["nosymfollow", "noatime", "strictatime", "relatime", "sync", "dirsync", "lazytime"];
+    const mps = list.map((o) => `/o/${o}`);
+    const seen = BOTH.map((rt) => {
+      const ran = run(rt, (c) => {
+        for (const opt of list) c.mounts.push({ destination: `/o/${opt}`, type: "bind", source: host, options: ["bind", opt] });
+        c.process.args = sh(`ln -sf target /o/sync/l; ${followed("NOSYMFOLLOW", "/o/nosymfollow/l")}; ${followed("OTHER", "/o/sync/l")}; /bin/probe info`);
+      });
+      const info = infoLine(ran);
+      expect(tagged(rt, ran.r.stdout)).toEqual({ rt: rt.name, NOSYMFOLLOW: "refused", OTHER: "followed" });
+      const o = optionsAt(info, mps);
+      expect({ rt: rt.name, fs: mountAt(info, "/o/sync")?.fsType }).toEqual({ rt: rt.name, fs: "ext4" });
+      expect(o["/o/nosymfollow"]?.options).toContain("nosymfollow");
+      expect(o["/o/noatime"]?.options).toContain("noatime");
+      expect(o["/o/strictatime"]?.options).toEqual(["rw"]);
+      expect(o["/o/relatime"]?.options).toEqual(["relatime", "rw"]);
+      for (const sb of ["sync", "dirsync", "lazytime"]) {
+        expect({ sb, options: o[`/o/${sb}`]?.options }).toEqual({ sb, options: ["relatime", "rw"] });
+        expect(o[`/o/${sb}`]?.superOptions).not.toContain(sb);
+      }
+      return o;
+    });
+    expect(seen[1]).toEqual(seen[0]!);
+    expectNoLeftovers();
+  });
+
+  test("rw on a bind of a read-only host mount: alone it keeps ro (as runc); with another flag it is writable; ro and rw in either order", () => {
+    const src = hostTmpfs("rosrc", false, "nosuid");
+    writeFileSync(path.join(src.dir, "hello"), "host");
+    execFileSync("mount", ["-o", "remount,bind,ro,nosuid", src.dir]);
+    const mounts = [
+      { destination: "/w/rw", type: "bind", source: src.dir, options: ["bind", "rw"] },
+      { destination: "/w/rw-nodev", type: "bind", source: src.dir, options: ["bind", "rw", "nodev"] },
+      { destination: "/w/ro-rw", type: "bind", source: src.dir, options: ["rbind", "ro", "rw"] },
+      { destination: "/w/rw-ro", type: "bind", source: src.dir, options: ["bind", "rw", "ro"] },
+      { destination: "/w/tmp-ro-rw", type: "tmpfs", source: "tmpfs", options: ["size=1m", "ro", "rw"] },
+      { destination: "/w/tmp-ro", type: "tmpfs", source: "tmpfs", options: ["size=1m", "ro"] },
+      // its mount point is made in the read-only tmpfs above, which is still writable then
+      { destination: "/w/tmp-ro/inner", type: "tmpfs", source: "tmpfs", options: ["size=1m"] },
+    ];
+    const mps = mounts.map((m) => m.destination);
+    const seen = BOTH.map((rt) => {
+      const ran = run(rt, (c) => {
+        c.mounts.push(...mounts);
+        c.process.args = sh(
+          [
+            'echo "RW=$(w /w/rw/x 1)"',
+            'echo "RW_NODEV=$(w /w/rw-nodev/x 1)"',
+            'echo "RO_RW=$(w /w/ro-rw/x 1)"',
+            'echo "RW_RO=$(w /w/rw-ro/x 1)"',
+            'echo "TMP_RO_RW=$(w /w/tmp-ro-rw/x 1)"',
+            'echo "TMP_RO=$(w /w/tmp-ro/x 1)"',
+            'echo "INNER=$(w /w/tmp-ro/inner/x 1)"',
+            "/bin/probe info",
+          ].join("; "),
+        );
+      });
+      const info = infoLine(ran);
+      expect(tagged(rt, ran.r.stdout)).toEqual({
+        rt: rt.name,
+        RW: EROFS,
+        RW_NODEV: "ok",
+        RO_RW: EROFS,
+        RW_RO: EROFS,
+        TMP_RO_RW: "ok",
+        TMP_RO: EROFS,
+        INNER: "ok",
+      });
+      const o = optionsAt(info, mps);
+      expect(o["/w/rw"]?.options).toEqual(expect.arrayContaining(["ro", "nosuid"]));
+      expect(o["/w/rw-nodev"]?.options).toEqual(["nodev", "relatime", "rw"]);
+      expect(o["/w/ro-rw"]?.options).toEqual(expect.arrayContaining(["ro", "nosuid"]));
+      expect(o["/w/rw-ro"]?.options).toEqual(["relatime", "ro"]);
+      // a read-only tmpfs is a read-only mount of a writable superblock, as runc makes it
+      expect(o["/w/tmp-ro"]?.options).toEqual(["relatime", "ro"]);
+      expect(o["/w/tmp-ro"]?.superOptions).toContain("rw");
+      return o;
+    });
+    expect(readFileSync(path.join(src.dir, "x"), "utf8")).toBe("1\n");
+    expect(seen[1]).toEqual(seen[0]!);
+    expectNoLeftovers();
+  });
+
+  test("tmpcopyup: the tmpfs starts with the directory's contents, owners and modes (also read-only); a tmpfs keeps the covered directory's mode", () => {
+    const entries = ["/data", "/data/file", "/data/sub", "/data/sub/deep", "/data/link", "/data/loop", "/data/suid", "/data-ro", "/root"];
+    const prep = (b: Bundle) => {
+      const d = path.join(b.rootfs, "data");
+      mkdirSync(path.join(d, "sub"), { recursive: true });
+      writeFileSync(path.join(d, "file"), "image file");
+      chownSync(path.join(d, "file"), 1000, 1000);
+      chmodSync(path.join(d, "file"), 0o604);
+      writeFileSync(path.join(d, "sub/deep"), "deep");
+      chmodSync(path.join(d, "sub"), 0o750);
+      symlinkSync("file", path.join(d, "link"));
+      // a block node: runc 1.1.5 cannot copy character devices, fifos or sockets (runts can)
+      execFileSync("mknod", ["-m", "0620", path.join(d, "loop"), "b", "7", "0"]);
+      writeFileSync(path.join(d, "suid"), "");
+      chmodSync(path.join(d, "suid"), 0o4755);
+      chmodSync(d, 0o751);
+      mkdirSync(path.join(b.rootfs, "data-ro"), { mode: 0o755 });
+      writeFileSync(path.join(b.rootfs, "data-ro/f"), "ro content");
+    };
+    const seen = BOTH.map((rt) => {
+      const ran = run(
+        rt,
+        (c) => {
+          c.mounts.push({ destination: "/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "size=1m", "mode=0700"] });
+          c.mounts.push({ destination: "/data-ro", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "ro"] });
+          c.mounts.push({ destination: "/root", type: "tmpfs", source: "tmpfs", options: ["size=1m"] });
+          c.process.args = sh(
+            [
+              `echo "STAT=$(/bin/probe stat ${entries.join(" ")})"`,
+              'echo "DEEP=$(cat /data/sub/deep)"',
+              'echo "VIA_LINK=$(cat /data/link)"',
+              'echo "WRITE=$(w /data/new 1)"',
+              'echo "RO_READ=$(cat /data-ro/f)"',
+              'echo "RO_WRITE=$(w /data-ro/new 1)"',
+              "/bin/probe info",
+            ].join("; "),
+          );
+        },
+        prep,
+      );
+      const info = infoLine(ran);
+      const k = tagged(rt, ran.r.stdout);
+      const stat = k.STAT;
+      delete k.STAT;
+      expect(k).toEqual({
+        rt: rt.name,
+        DEEP: "deep",
+        VIA_LINK: "image file",
+        WRITE: "ok",
+        RO_READ: "ro content",
+        RO_WRITE: EROFS,
+      });
+      for (const mp of ["/data", "/data-ro", "/root"]) expect({ rt: rt.name, mp, fs: mountAt(info, mp)?.fsType }).toEqual({ rt: rt.name, mp, fs: "tmpfs" });
+      // the image itself is untouched
+      expect(existsSync(path.join(ran.bundle.rootfs, "data/new"))).toBe(false);
+      return JSON.parse(stat!) as any[];
+    });
+    const byPath = Object.fromEntries(seen[1]!.map((e) => [e.path, e]));
+    expect(byPath["/data"]).toMatchObject({ type: "dir", mode: "0751" });
+    expect(byPath["/data/file"]).toMatchObject({ type: "file", mode: "0604", uid: 1000, gid: 1000 });
+    expect(byPath["/data/sub"]).toMatchObject({ type: "dir", mode: "0750" });
+    expect(byPath["/data/link"]).toMatchObject({ type: "link", target: "file" });
+    expect(byPath["/data/loop"]).toMatchObject({ type: "blk", major: 7, minor: 0, mode: "0620" });
+    expect(byPath["/data/suid"]).toMatchObject({ type: "file", mode: "4755" });
+    expect(byPath["/root"]).toMatchObject({ type: "dir", mode: "0700" });
+    expect(seen[1]).toEqual(seen[0]!);
     expectNoLeftovers();
   });
 
@@ -513,6 +755,23 @@ describe("filesystem", () => {
     });
     expect(stats[1][0]).toMatchObject({ path: "/dev/myfull", exists: true, type: "chr", major: 1, minor: 7, mode: "0600", uid: 1, gid: 2 });
     expect(stats[1][1]).toMatchObject({ path: "/dev/myfifo", exists: true, type: "fifo", mode: "0640", uid: 0, gid: 0 });
+    expect(stats[1]).toEqual(stats[0]);
+    expectNoLeftovers();
+  });
+
+  test("linux.devices: a block device of this host (0660, uid 0, gid 6), as runc creates it", () => {
+    // the first block device the host has, e.g. 7:0 (loop0)
+    const [major, minor] = readdirSync("/sys/dev/block")[0]!.split(":").map(Number) as [number, number];
+    const cfg = (c: any) => {
+      c.linux.devices = [{ path: "/dev/myblock", type: "b", major, minor, fileMode: 0o660, uid: 0, gid: 6 }];
+      c.process.args = ["/bin/probe", "stat", "/dev/myblock"];
+    };
+    const stats = BOTH.map((rt) => {
+      const ran = run(rt, cfg);
+      expectOk(ran);
+      return JSON.parse(ran.r.stdout);
+    });
+    expect(stats[1][0]).toMatchObject({ path: "/dev/myblock", exists: true, type: "blk", major, minor, mode: "0660", uid: 0, gid: 6 });
     expect(stats[1]).toEqual(stats[0]);
     expectNoLeftovers();
   });

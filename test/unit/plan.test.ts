@@ -4,7 +4,7 @@ import { capabilityMasks } from "../../src/plan/capabilities.ts";
 import { planContainer, type CreateContext } from "../../src/plan/container.ts";
 import { planDevices } from "../../src/plan/devices.ts";
 import type { HostFacts } from "../../src/plan/facts.ts";
-import { ATTR, MS, parseMountOptions, planMounts, rootPropagation } from "../../src/plan/mounts.ts";
+import { ATTR, bindAttributes, COVER, MS, parseMountOptions, planMounts, rootPropagation } from "../../src/plan/mounts.ts";
 import { planNamespaces } from "../../src/plan/namespaces.ts";
 import { execCandidates, homeFromPasswd } from "../../src/plan/process.ts";
 import { cpuSetBytes, planProcessAttributes } from "../../src/plan/process-attrs.ts";
@@ -132,30 +132,191 @@ describe("mounts", () => {
   });
 
   test("options split into flags, data, propagation and recursive attributes", () => {
-    const o = parseMountOptions(["nosuid", "ro", "rw", "noexec", "mode=755", "size=64k", "rshared", "rro", "rnoatime"], "m");
+    const o = parseMountOptions(["nosuid", "ro", "rw", "noexec", "mode=755", "size=64k", "rshared", "rro", "rnoatime", "tmpcopyup"], "m");
     expect(o.flags).toBe(MS.NOSUID | MS.NOEXEC);
     expect(o.data).toEqual(["mode=755", "size=64k"]);
-    expect(o.propagation).toEqual({ flag: MS.SHARED, recursive: true });
-    expect(o.recursive.set).toBe(ATTR.RDONLY | ATTR.NOATIME);
-    expect(o.recursive.clear & ATTR.ATIME_MASK).toBe(ATTR.ATIME_MASK);
+    expect(o.firstData).toBe(4);
+    expect(o.propagation).toEqual([{ flag: MS.SHARED, recursive: true }]);
+    expect(o.recursive).toEqual({ set: ATTR.RDONLY | ATTR.NOATIME, clear: ATTR.ATIME_MASK });
+    expect(o.copyUp).toBe(true);
+  });
+
+  test("every mount flag option of runc 1.1.5 maps to its MS_ flag; the later of a pair wins", () => {
+    const table: [string, string, number][] = [
+      ["ro", "rw", MS.RDONLY],
+      ["nosuid", "suid", MS.NOSUID],
+      ["nodev", "dev", MS.NODEV],
+      ["noexec", "exec", MS.NOEXEC],
+      ["sync", "async", MS.SYNCHRONOUS],
+      ["mand", "nomand", MS.MANDLOCK],
+      ["noatime", "atime", MS.NOATIME],
+      ["nodiratime", "diratime", MS.NODIRATIME],
+      ["relatime", "norelatime", MS.RELATIME],
+      ["strictatime", "nostrictatime", MS.STRICTATIME],
+      ["lazytime", "nolazytime", MS.LAZYTIME],
+      ["nosymfollow", "symfollow", MS.NOSYMFOLLOW],
+      ["acl", "noacl", MS.POSIXACL],
+      ["iversion", "noiversion", MS.I_VERSION],
+      ["silent", "loud", MS.SILENT],
+    ];
+    for (const [on, off, flag] of table) {
+      expect({ on, flags: parseMountOptions([on], "m").flags }).toEqual({ on, flags: flag });
+      expect({ on, off, flags: parseMountOptions([on, off], "m").flags }).toEqual({ on, off, flags: 0 });
+      expect({ off, on, flags: parseMountOptions([off, on], "m").flags }).toEqual({ off, on, flags: flag });
+      expect(parseMountOptions([on], "m").data).toEqual([]);
+    }
+    expect(parseMountOptions(["dirsync"], "m").flags).toBe(MS.DIRSYNC);
+    expect(parseMountOptions(["remount"], "m").flags).toBe(MS.REMOUNT);
+    expect(parseMountOptions(["bind"], "m").flags).toBe(MS.BIND);
+    expect(parseMountOptions(["rbind"], "m").flags).toBe(MS.BIND | MS.REC);
+    expect(parseMountOptions(["defaults"], "m")).toMatchObject({ flags: 0, data: [] });
+  });
+
+  test("recursive attributes accumulate into set and clear masks as in runc; a set bit wins", () => {
+    const table: [string, { set: number; clear: number }][] = [
+      ["rro", { set: ATTR.RDONLY, clear: 0 }],
+      ["rrw", { set: 0, clear: ATTR.RDONLY }],
+      ["rnosuid", { set: ATTR.NOSUID, clear: 0 }],
+      ["rsuid", { set: 0, clear: ATTR.NOSUID }],
+      ["rnodev", { set: ATTR.NODEV, clear: 0 }],
+      ["rdev", { set: 0, clear: ATTR.NODEV }],
+      ["rnoexec", { set: ATTR.NOEXEC, clear: 0 }],
+      ["rexec", { set: 0, clear: ATTR.NOEXEC }],
+      ["rnodiratime", { set: ATTR.NODIRATIME, clear: 0 }],
+      ["rdiratime", { set: 0, clear: ATTR.NODIRATIME }],
+      ["rnosymfollow", { set: ATTR.NOSYMFOLLOW, clear: 0 }],
+      ["rsymfollow", { set: 0, clear: ATTR.NOSYMFOLLOW }],
+      ["rrelatime", { set: ATTR.RELATIME, clear: ATTR.ATIME_MASK }],
+      ["rnoatime", { set: ATTR.NOATIME, clear: ATTR.ATIME_MASK }],
+      ["rstrictatime", { set: ATTR.STRICTATIME, clear: ATTR.ATIME_MASK }],
+      ["rnorelatime", { set: 0, clear: 0 }],
+    ];
+    for (const [opt, masks] of table) expect({ opt, masks: parseMountOptions([opt], "m").recursive }).toEqual({ opt, masks });
+    expect(parseMountOptions(["rro", "rrw"], "m").recursive).toEqual({ set: ATTR.RDONLY, clear: ATTR.RDONLY });
+    expect(parseMountOptions(["rnoatime", "ratime"], "m").recursive).toEqual({ set: ATTR.NOATIME, clear: ATTR.ATIME_MASK });
+    expect(parseMountOptions(["rrelatime", "rnoatime"], "m").recursive).toEqual({ set: ATTR.NOATIME, clear: ATTR.ATIME_MASK });
+  });
+
+  test("recursive atime options that mount_setattr cannot apply (runc fails with EINVAL) are refused, naming the option", () => {
+    expect(() => parseMountOptions(["rbind", "ratime"], "mounts[1]")).toThrow(/mounts\[1\]\.options\[1\]: "ratime" cannot be applied alone/);
+    expect(() => parseMountOptions(["rnostrictatime"], "mounts[1]")).toThrow(/options\[0\]: "rnostrictatime" cannot be applied alone/);
+    expect(() => parseMountOptions(["rnoatime", "rstrictatime"], "mounts[1]")).toThrow(
+      /options\[1\]: "rstrictatime" conflicts with "rnoatime" \(options\[0\]\)/,
+    );
   });
 
   test("bad options name the field", () => {
     expect(() => parseMountOptions(["a,b"], "mounts[2]")).toThrow(/mounts\[2\]\.options\[0\]: invalid mount option/);
-    expect(() => parseMountOptions(["tmpcopyup"], "mounts[0]")).toThrow(/not supported/);
+    expect(() => parseMountOptions(["ro", "idmap"], "mounts[0]")).toThrow(/mounts\[0\]\.options\[1\]: "idmap" is not supported/);
   });
 
   test("bind mounts: source relative to the bundle, file or dir target, attributes by mount_setattr", () => {
-    const ops = planMounts(
+    const { ops } = planMounts(
       [
         { destination: "/data", type: "bind", source: "data", options: ["rbind", "ro", "nosuid"] },
         { destination: "/etc/hosts", source: "/etc/hosts", options: ["bind"] },
       ],
       mctx({ "/bundle/data": "dir", "/etc/hosts": "file" }),
     );
-    expect(ops[0]).toEqual({ op: "BIND", args: ["/bundle/data", "/data", 1, 1] });
-    expect(ops[1]).toEqual({ op: "SETATTR", args: ["/data", ATTR.RDONLY | ATTR.NOSUID, 0, 0, 0] });
-    expect(ops[2]).toEqual({ op: "BIND", args: ["/etc/hosts", "/etc/hosts", 0, 2] });
+    const perMount = ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC | ATTR.NOSYMFOLLOW;
+    expect(ops).toEqual([
+      { op: "BIND", args: ["/bundle/data", "/data", 1, 1], origin: "mounts[0]" },
+      { op: "SETATTR", args: ["/data", ATTR.RDONLY | ATTR.NOSUID, perMount, 0, 0], origin: "mounts[0]" },
+      { op: "BIND", args: ["/etc/hosts", "/etc/hosts", 0, 2], origin: "mounts[1]" },
+    ]);
+  });
+
+  test("bind flags as runc's remount gives them: all or nothing, atime kept unless given", () => {
+    const perMount = ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC | ATTR.NOSYMFOLLOW;
+    const atime = ATTR.ATIME_MASK | ATTR.NODIRATIME;
+    const flags = (...o: string[]) => parseMountOptions(o, "m").flags;
+    // no flag besides bind: the bind keeps the source's flags, read-only included
+    expect(bindAttributes(flags("bind", "rw"))).toBeUndefined();
+    expect(bindAttributes(flags("rbind", "ro", "rw"))).toBeUndefined();
+    // any other flag: exactly the given per-mount flags
+    expect(bindAttributes(flags("bind", "rw", "nosuid"))).toEqual({ set: ATTR.NOSUID, clear: perMount });
+    expect(bindAttributes(flags("bind", "ro"))).toEqual({ set: ATTR.RDONLY, clear: perMount });
+    expect(bindAttributes(flags("bind", "nodev", "noexec"))).toEqual({ set: ATTR.NODEV | ATTR.NOEXEC, clear: perMount });
+    expect(bindAttributes(flags("bind", "nosymfollow"))).toEqual({ set: ATTR.NOSYMFOLLOW, clear: perMount });
+    expect(bindAttributes(flags("bind", "noatime"))).toEqual({ set: ATTR.NOATIME, clear: perMount | atime });
+    expect(bindAttributes(flags("bind", "strictatime"))).toEqual({ set: ATTR.STRICTATIME, clear: perMount | atime });
+    expect(bindAttributes(flags("bind", "noatime", "strictatime"))).toEqual({ set: ATTR.STRICTATIME, clear: perMount | atime });
+    expect(bindAttributes(flags("bind", "relatime"))).toEqual({ set: ATTR.RELATIME, clear: perMount | atime });
+    expect(bindAttributes(flags("bind", "nodiratime"))).toEqual({ set: ATTR.RELATIME | ATTR.NODIRATIME, clear: perMount | atime });
+    // superblock flags cannot change on a bind; like runc, they still reset the per-mount flags
+    for (const sb of ["sync", "dirsync", "lazytime", "mand", "acl", "iversion", "silent"]) {
+      expect({ sb, attrs: bindAttributes(flags("bind", sb)) }).toEqual({ sb, attrs: { set: 0, clear: perMount } });
+    }
+    expect(bindAttributes(flags("bind", "remount"))).toEqual({ set: 0, clear: perMount });
+  });
+
+  test("bind remount changes the flags of the mount at the destination without a new bind", () => {
+    const { ops } = planMounts([{ destination: "/d", type: "bind", source: "/x", options: ["bind", "remount", "ro"] }], mctx({ "/x": "dir" }));
+    expect(names(ops)).toEqual(["SETATTR"]);
+    expect(ops[0]!.args.slice(0, 2)).toEqual(["/d", ATTR.RDONLY]);
+  });
+
+  test("propagation options are applied in order, then recursive attributes", () => {
+    const { ops } = planMounts([{ destination: "/d", type: "bind", source: "/x", options: ["rbind", "rro", "rshared", "slave"] }], mctx({ "/x": "dir" }));
+    expect(ops.map((o) => o.args)).toEqual([
+      ["/x", "/d", 1, 1],
+      ["/d", 0, 0, MS.SHARED, 1],
+      ["/d", 0, 0, MS.SLAVE, 0],
+      ["/d", ATTR.RDONLY, 0, 0, 1],
+    ]);
+  });
+
+  test("a bind mount refuses filesystem data options and tmpcopyup, naming the option", () => {
+    expect(() => planMounts([{ destination: "/d", type: "bind", source: "/x", options: ["rbind", "bogus"] }], mctx({ "/x": "dir" }))).toThrow(
+      /^config\.json: mounts\[0\]\.options\[1\]: unknown mount option "bogus" \(a bind mount takes no filesystem options\)$/,
+    );
+    expect(() => planMounts([{ destination: "/d", source: "/x", options: ["bind", "tmpcopyup"] }], mctx({ "/x": "dir" }))).toThrow(
+      /mounts\[0\]\.options\[1\]: "tmpcopyup" is only for tmpfs mounts/,
+    );
+    expect(() => planMounts([{ destination: "/d", type: "proc", source: "proc", options: ["tmpcopyup"] }], mctx())).toThrow(/only for tmpfs/);
+  });
+
+  test("new filesystems: flags and data to mount(2); a tmpfs takes over the covered directory's mode, and with tmpcopyup its contents", () => {
+    const { ops } = planMounts(
+      [
+        { destination: "/t", type: "tmpfs", source: "tmpfs", options: ["nosymfollow", "noatime", "sync", "dirsync", "lazytime", "silent", "size=1m"] },
+        { destination: "/c", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] },
+        { destination: "/m", type: "mqueue", source: "mqueue", options: ["nosuid", "strictatime", "iversion"] },
+      ],
+      mctx(),
+    );
+    const sb = MS.SYNCHRONOUS | MS.DIRSYNC | MS.LAZYTIME | MS.SILENT;
+    expect(ops).toEqual([
+      { op: "MOUNT", args: ["tmpfs", "/t", "tmpfs", MS.NOSYMFOLLOW | MS.NOATIME | sb, "size=1m", 1, COVER.MODE], origin: "mounts[0]" },
+      { op: "MOUNT", args: ["tmpfs", "/c", "tmpfs", 0, "", 1, COVER.MODE | COVER.CONTENTS], origin: "mounts[1]" },
+      { op: "MOUNT", args: ["mqueue", "/m", "mqueue", MS.NOSUID | MS.STRICTATIME | MS.I_VERSION, "", 1, 0], origin: "mounts[2]" },
+    ]);
+  });
+
+  test("a read-only tmpfs (or /dev) is mounted writable and made read-only at the end, as in runc", () => {
+    const plan = planMounts(
+      [
+        { destination: "/t", type: "tmpfs", source: "tmpfs", options: ["ro", "nosuid"] },
+        { destination: "/t/sub", type: "tmpfs", source: "tmpfs", options: ["ro", "rw"] },
+        { destination: "/dev", type: "devtmpfs", source: "devtmpfs", options: ["ro"] },
+        { destination: "/p", type: "proc", source: "proc", options: ["ro"] },
+      ],
+      mctx(),
+    );
+    expect(plan.ops.filter((o) => o.op === "MOUNT").map((o) => o.args[3])).toEqual([MS.NOSUID, 0, 0, MS.RDONLY]);
+    expect(plan.final).toEqual([
+      { op: "SETATTR", args: ["/t", ATTR.RDONLY, 0, 0, 0], origin: "mounts[0]" },
+      { op: "SETATTR", args: ["/dev", ATTR.RDONLY, 0, 0, 0], origin: "mounts[2]" },
+    ]);
+    const order = names(
+      planContainer(
+        spec((s) => s.mounts!.push({ destination: "/t", type: "tmpfs", source: "tmpfs", options: ["ro"] })),
+        ctx(),
+      ).ops,
+    );
+    const last = order.lastIndexOf("SETATTR");
+    expect(last).toBeGreaterThan(order.lastIndexOf("MASK"));
+    expect(last).toBeLessThan(order.indexOf("REMOUNT_ROOT_RO"));
   });
 
   test("a missing bind source and bind mounts into /proc are refused", () => {
@@ -165,20 +326,20 @@ describe("mounts", () => {
     expect(() => planMounts([{ destination: "/proc/sysrq-trigger", type: "bind", source: "/x" }], mctx({ "/x": "file" }))).toThrow(
       /bind mounts into \/proc are not allowed/,
     );
-    expect(planMounts([{ destination: "/proc/cpuinfo", type: "bind", source: "/x" }], mctx({ "/x": "file" }))[0]!.op).toBe("BIND");
+    expect(planMounts([{ destination: "/proc/cpuinfo", type: "bind", source: "/x" }], mctx({ "/x": "file" })).ops[0]!.op).toBe("BIND");
   });
 
   test("destinations are normalized inside the container; / itself is refused", () => {
-    const ops = planMounts([{ destination: "../../tmp/../x", type: "tmpfs", source: "tmpfs" }], mctx());
+    const { ops } = planMounts([{ destination: "../../tmp/../x", type: "tmpfs", source: "tmpfs" }], mctx());
     expect(ops[0]!.args[1]).toBe("/x");
     expect(() => planMounts([{ destination: "/", type: "tmpfs" }], mctx())).toThrow(/cannot mount over/);
   });
 
   test("cgroup mounts: cgroup2 with a cgroup namespace, a bind of the container's cgroup without", () => {
     const m = [{ destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro"] }];
-    expect(planMounts(m, mctx())[0]).toEqual({ op: "MOUNT", args: ["cgroup2", "/sys/fs/cgroup", "cgroup2", MS.RDONLY, "", 1] });
+    expect(planMounts(m, mctx()).ops[0]).toEqual({ op: "MOUNT", args: ["cgroup2", "/sys/fs/cgroup", "cgroup2", MS.RDONLY, "", 1, 0], origin: "mounts[0]" });
     const noNs = { ...mctx(), hasNamespace: () => false };
-    expect(planMounts(m, noNs)[0]).toEqual({ op: "BIND", args: ["/sys/fs/cgroup/x", "/sys/fs/cgroup", 0, 1] });
+    expect(planMounts(m, noNs).ops[0]).toEqual({ op: "BIND", args: ["/sys/fs/cgroup/x", "/sys/fs/cgroup", 0, 1], origin: "mounts[0]" });
   });
 
   test("root propagation: rslave by default; shared is applied after pivot_root", () => {
