@@ -1,20 +1,7 @@
-// Bundles src/main.ts into the single executable dist/runts (Bun, bytecode, minified).
-// koffi's loader requires its prebuilt .node file through createRequire and a computed path, which a
-// bundler cannot follow; this plugin points it at the glibc x64 binary by a literal
-// path so that the binary is embedded in the executable.
-import type { BunPlugin } from "bun";
-
-const koffiNative: BunPlugin = {
-  name: "koffi-native",
-  setup(build) {
-    build.onLoad({ filter: /koffi\/src\/koffi\/src\/static\.js$/ }, () => ({
-      contents: `export function loadStatic(pkg) {
-        return pkg === "linux-x64" ? require("../../../../@koromix/koffi-linux-x64/linux_x64/koffi.node") : null;
-      }`,
-      loader: "js",
-    }));
-  },
-};
+// Bundles src/main.ts into the single executable dist/runts (Bun, bytecode, minified, split
+// into one chunk per command so that a command loads only its own code). koffi's native
+// engine (src/sys.ts imports the .node file) is embedded as a file.
+export {}; // a module, for top-level await
 
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
@@ -26,7 +13,6 @@ const result = await Bun.build({
   minify: true,
   format: "esm",
   target: "bun",
-  plugins: [koffiNative],
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);

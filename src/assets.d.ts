@@ -3,3 +3,9 @@ declare module "*/runts-init" {
   const path: string;
   export default path;
 }
+
+// A Node-API addon (koffi's engine), embedded and loaded by Bun.
+declare module "*.node" {
+  const addon: unknown;
+  export default addon;
+}

@@ -20,6 +20,10 @@ function load() {
     mkdir: { args: ["ptr", "u32"], returns: "i32" },
     rename: { args: ["ptr", "ptr"], returns: "i32" },
     access: { args: ["ptr", "i32"], returns: "i32" },
+    chmod: { args: ["ptr", "u32"], returns: "i32" },
+    readlink: { args: ["ptr", "ptr", "u64"], returns: "i64" },
+    stat: { args: ["ptr", "ptr"], returns: "i32" },
+    fstat: { args: ["i32", "ptr"], returns: "i32" },
     opendir: { args: ["ptr"], returns: "ptr" },
     readdir: { args: ["ptr"], returns: "ptr" },
     closedir: { args: ["ptr"], returns: "i32" },
@@ -189,6 +193,48 @@ export function rename(from: string, to: string): void {
 
 export function exists(path: string): boolean {
   return c().access(cstr(path), 0 /* F_OK */) === 0;
+}
+
+export function chmod(path: string, mode: number): void {
+  const p = cstr(path);
+  check("chmod", path, () => c().chmod(p, mode));
+}
+
+export function readlink(path: string): string {
+  const buf = new Uint8Array(4096);
+  const p = cstr(path);
+  const n = check("readlink", path, () => Number(c().readlink(p, buf, buf.length)));
+  return decoder.decode(buf.subarray(0, n));
+}
+
+export interface Stat {
+  /** st_mode: the S_IFMT type bits and the permission bits. */
+  mode: number;
+  size: number;
+}
+
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+
+// struct stat on x86_64 (the architecture runts is built for): st_mode at 24, st_size at 48.
+function statOf(buf: Uint8Array): Stat {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  return { mode: view.getUint32(24, true), size: Number(view.getBigInt64(48, true)) };
+}
+
+/** stat(2): follows symlinks. */
+export function stat(path: string): Stat {
+  const buf = new Uint8Array(144);
+  const p = cstr(path);
+  check("stat", path, () => c().stat(p, buf));
+  return statOf(buf);
+}
+
+export function fstat(fd: number, path = ""): Stat {
+  const buf = new Uint8Array(144);
+  check("fstat", path, () => c().fstat(fd, buf));
+  return statOf(buf);
 }
 
 const DT_DIR = 4;

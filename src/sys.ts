@@ -1,15 +1,17 @@
-// Host-side syscalls that Node and Bun lack, through koffi on libc, for create and run
-// (the helper's memfd and socket, exec.fifo, openat2). Every command's plain file syscalls
-// are in libc.ts.
-import koffi from "koffi";
+// The syscalls only create and run need, through koffi on libc: the helper's sealed memfd
+// and socketpair, exec.fifo, openat2, fd flags. Every command's plain file syscalls are in
+// libc.ts. koffi's native engine is loaded directly: its JS loader also loads node:util,
+// node:fs and node:module, ~6 ms per create (DESIGN.md, "Startup").
+import engine from "@koromix/koffi-linux-x64/linux_x64/koffi.node";
+import type Koffi from "koffi";
 import { RuntsError } from "./errors.ts";
+import { writeAll } from "./libc.ts";
+
+const koffi = engine as typeof Koffi;
 
 interface Libc {
   memfd_create(name: string, flags: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
-  write(fd: number, buf: Uint8Array, len: number): number;
-  read(fd: number, buf: Uint8Array, len: number): number;
-  close(fd: number): number;
   socketpair(domain: number, type: number, protocol: number, fds: number[]): number;
   mkfifo(path: string, mode: number): number;
   syscall(nr: number, ...typedArgs: unknown[]): number;
@@ -23,9 +25,6 @@ function c(): Libc {
   libc = {
     memfd_create: lib.func("int memfd_create(const char *name, unsigned int flags)"),
     fcntl: lib.func("int fcntl(int fd, int cmd, int arg)"),
-    write: lib.func("long write(int fd, const uint8_t *buf, size_t len)"),
-    read: lib.func("long read(int fd, _Out_ uint8_t *buf, size_t len)"),
-    close: lib.func("int close(int fd)"),
     socketpair: lib.func("int socketpair(int domain, int type, int protocol, _Out_ int *fds)"),
     mkfifo: lib.func("int mkfifo(const char *path, unsigned int mode)"),
     syscall: lib.func("long syscall(long nr, ...)"),
@@ -33,19 +32,9 @@ function c(): Libc {
   return libc;
 }
 
-const EINTR = 4;
-
 function check(op: string, path: string, r: number): number {
   if (r < 0) throw new RuntsError(op, path, koffi.errno());
   return r;
-}
-
-/** Retries a call interrupted by a signal (runts forwards signals while it waits). */
-function retry(op: string, path: string, call: () => number): number {
-  for (;;) {
-    const r = call();
-    if (r >= 0 || koffi.errno() !== EINTR) return check(op, path, r);
-  }
 }
 
 const MFD_CLOEXEC = 1;
@@ -72,31 +61,6 @@ export function fdOrigin(fd: number): "inherited" | "own" | "closed" {
   const flags = c().fcntl(fd, F_GETFD, 0);
   if (flags < 0) return "closed";
   return flags & FD_CLOEXEC ? "own" : "inherited";
-}
-
-export function writeAll(fd: number, data: Uint8Array): void {
-  for (let off = 0; off < data.length; ) {
-    const chunk = off === 0 ? data : data.subarray(off);
-    off += retry("write", "", () => c().write(fd, chunk, chunk.length));
-  }
-}
-
-/** Reads up to len bytes; returns fewer only at end of file. */
-export function readExactly(fd: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  let off = 0;
-  while (off < len) {
-    const buf = new Uint8Array(len - off);
-    const n = retry("read", "", () => c().read(fd, buf, buf.length));
-    if (n === 0) break;
-    out.set(buf.subarray(0, n), off);
-    off += n;
-  }
-  return out.subarray(0, off);
-}
-
-export function close(fd: number): void {
-  c().close(fd);
 }
 
 const AF_UNIX = 1;

@@ -2,9 +2,9 @@ import { create } from "../container/create.ts";
 import type { Handler } from "./commands.ts";
 import { unsupported } from "./common.ts";
 
-const handler: Handler = (args, ctx) => {
+const handler: Handler = async (args, ctx) => {
   unsupported(args, ["console-socket"]);
-  create(ctx, {
+  await create(ctx, {
     id: args.positionals[0]!,
     bundle: args.flags.bundle as string,
     pidFile: args.flags["pid-file"] as string | undefined,

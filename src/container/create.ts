@@ -1,16 +1,15 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
+import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
-import { rename, writeText } from "../libc.ts";
 import { processStartTime } from "../state/status.ts";
 import { mkfifo } from "../sys.ts";
 import type { Context } from "./context.ts";
@@ -27,11 +26,11 @@ export interface CreateOptions {
 }
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
-export function create(ctx: Context, o: CreateOptions): { state: StoredState; launched: Launched } {
+export async function create(ctx: Context, o: CreateOptions): Promise<{ state: StoredState; launched: Launched }> {
   checkPreservedFds(o.preserveFds);
   const id = validateId(o.id);
   const bundle = posix.resolve(o.bundle);
-  if (!existsSync(bundle)) throw new RuntsError("create: bundle", bundle, 2);
+  if (!exists(bundle)) throw new RuntsError("create: bundle", bundle, 2);
   const dir = new StateDir(ctx.root, id);
   dir.create();
   let state: StoredState | undefined;
@@ -73,9 +72,9 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
     createCgroup(cgroupDir);
     mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
-    wrapSys("chmod exec.fifo", dir.fifoPath, () => chmodSync(dir.fifoPath, 0o622));
+    wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
     const s = state;
-    const launched = launch(plan.ops, {
+    const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
       log: ctx.log,
       onPid(pid) {
@@ -85,7 +84,7 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
         dir.write(s);
         if (plan.oomScoreAdj !== undefined) {
           const file = `/proc/${pid}/oom_score_adj`;
-          wrapSys("set oom_score_adj", file, () => writeFileSync(file, String(plan.oomScoreAdj)));
+          wrapSys("set oom_score_adj", file, () => writeText(file, String(plan.oomScoreAdj), O.WRONLY));
         }
       },
       onSync(name) {
@@ -112,11 +111,7 @@ export function create(ctx: Context, o: CreateOptions): { state: StoredState; la
 /** The name of the user running runts, as runc reports it in `state` and `list`. */
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
-  let passwd: string | undefined;
-  try {
-    passwd = readFileSync("/etc/passwd", "utf8");
-  } catch {}
-  return passwdEntry(passwd, uid)?.name ?? `#${uid}`;
+  return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
 }
 
 /** Writes a pid file atomically (managers read it as soon as it appears). */

@@ -22,7 +22,7 @@ const FORWARDED = [
 
 /** create + start; in the foreground, waits and returns the container's exit status (128+N if killed). */
 export async function run(ctx: Context, o: RunOptions): Promise<number> {
-  const { state, launched } = create(ctx, { ...o, foreground: !o.detach });
+  const { state, launched } = await create(ctx, { ...o, foreground: !o.detach });
   try {
     start(ctx, o.id);
   } catch (err) {

@@ -1,10 +1,8 @@
 // Starts runts-init from a sealed memfd, hands it the plan and answers its sync points.
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { constants } from "node:os";
 import helperImage from "../../build/runts-init" with { type: "file" };
-import { RuntsError } from "../errors.ts";
+import { RuntsError, wrapSys } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { close, readSome, writeAll } from "../libc.ts";
 import * as sys from "../sys.ts";
 import {
   decodePayload,
@@ -33,13 +31,25 @@ export interface Launched {
   exited: Promise<number>;
 }
 
+/** Reads len bytes; fewer only at end of file. */
+function readExactly(fd: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  let off = 0;
+  while (off < len) {
+    const n = readSome(fd, out.subarray(off), "runts-init socket");
+    if (n <= 0) break;
+    off += n;
+  }
+  return out.subarray(0, off);
+}
+
 function readMessage(fd: number): Message | null {
-  const head = sys.readExactly(fd, 4);
+  const head = readExactly(fd, 4);
   if (head.length === 0) return null;
   if (head.length < 4) throw new RuntsError("read from runts-init", "", 0, "truncated message");
   const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
   if (len > MAX_FRAME) throw new RuntsError("read from runts-init", "", 0, `message of ${len} bytes`);
-  const body = sys.readExactly(fd, len);
+  const body = readExactly(fd, len);
   if (body.length < len) throw new RuntsError("read from runts-init", "", 0, "truncated message");
   return decodePayload(body);
 }
@@ -59,6 +69,8 @@ export function checkPreservedFds(n: number): void {
   }
 }
 
+const ENODEV = 19;
+
 /** The helper's ERROR [op, path, errno, detail, op index], naming the config field of the failed op. */
 function helperError(m: Message, plan: PlanOp[]): RuntsError {
   const step = plan[fieldInt(m, 4)];
@@ -66,7 +78,7 @@ function helperError(m: Message, plan: PlanOp[]): RuntsError {
   let detail = fieldString(m, 3);
   let field = step?.origin ?? "";
   // mount(2) fails with ENODEV only for a filesystem type the kernel does not have.
-  if (step?.op === "MOUNT" && errno === constants.errno.ENODEV && field) {
+  if (step?.op === "MOUNT" && errno === ENODEV && field) {
     field += ".type";
     detail = `unknown filesystem type ${JSON.stringify(step.args[2])}`;
   }
@@ -74,30 +86,31 @@ function helperError(m: Message, plan: PlanOp[]): RuntsError {
 }
 
 /** Runs the plan up to OP_READY: the container init then waits on exec.fifo. */
-export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
-  const image = readFileSync(helperImage);
+export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launched> {
+  const image = await Bun.file(helperImage).bytes();
   const memfd = sys.sealedMemfd("runts-init", image);
   const [ours, theirs] = sys.socketPair();
   const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
-  let helper: ChildProcess;
+  // Bun.spawn, not node:child_process, which costs ~4 ms to load (with node:events).
+  let helper: ReturnType<typeof Bun.spawn>;
   try {
-    helper = spawn(`/proc/self/fd/${memfd}`, [String(3 + opts.preserveFds)], {
-      argv0: "runts-init",
-      stdio: ["inherit", "inherit", "inherit", ...preserved, theirs],
-      env: {},
-    });
+    helper = wrapSys("start runts-init", "", () =>
+      Bun.spawn([`/proc/self/fd/${memfd}`, String(3 + opts.preserveFds)], {
+        argv0: "runts-init",
+        stdio: ["inherit", "inherit", "inherit", ...preserved, theirs],
+        env: {},
+      }),
+    );
   } finally {
-    sys.close(theirs);
-    sys.close(memfd);
+    close(theirs);
+    close(memfd);
   }
   opts.log.debug(`started runts-init, pid ${helper.pid}`);
-  const exited = new Promise<number>((resolve) => {
-    helper.on("exit", (code, signal) => resolve(code ?? 128 + ((signal && constants.signals[signal]) || 0)));
-  });
-  helper.on("error", () => {}); // reported through the socket or its exit status
+  // Bun reports a death by signal N as 128+N, as runc's exit status does.
+  const exited = helper.exited;
   let pid = 0;
   try {
-    sys.writeAll(ours, encodePlan(plan));
+    writeAll(ours, encodePlan(plan));
     for (;;) {
       const m = readMessage(ours);
       if (!m) {
@@ -110,7 +123,7 @@ export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
           break;
         case Msg.SYNC: {
           const data = opts.onSync(fieldString(m, 0));
-          sys.writeAll(ours, encodeFrame(Msg.CONTINUE, data));
+          writeAll(ours, encodeFrame(Msg.CONTINUE, data));
           break;
         }
         case Msg.READY:
@@ -122,6 +135,6 @@ export function launch(plan: PlanOp[], opts: LaunchOptions): Launched {
       }
     }
   } finally {
-    sys.close(ours);
+    close(ours);
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { close, exists, fstat, O, open, readSome, readText, S_IFDIR, S_IFMT, S_IFREG, stat } from "../libc.ts";
 import { openInRoot } from "../sys.ts";
 
 /** What the planner needs to know about the host. The real one reads the host; tests pass a double. */
@@ -21,30 +21,36 @@ const MAX_IMAGE_FILE = 1 << 20;
 export const hostFacts: HostFacts = {
   kind(path) {
     try {
-      return statSync(path).isDirectory() ? "dir" : "file";
+      return (stat(path).mode & S_IFMT) === S_IFDIR ? "dir" : "file";
     } catch {
       return undefined;
     }
   },
   lastCap() {
-    return Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim());
+    return Number(readText("/proc/sys/kernel/cap_last_cap").trim());
   },
-  exists: existsSync,
+  exists,
   readInRoot(root, path) {
     let rootFd = -1;
     let fd = -1;
     try {
-      rootFd = openSync(root, "r");
+      rootFd = open(root, O.RDONLY | O.DIRECTORY);
       fd = openInRoot(rootFd, path);
-      const st = fstatSync(fd);
-      if (!st.isFile()) return undefined;
-      const buf = Buffer.alloc(Math.min(st.size, MAX_IMAGE_FILE));
-      return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
+      const st = fstat(fd, path);
+      if ((st.mode & S_IFMT) !== S_IFREG) return undefined;
+      const buf = new Uint8Array(Math.min(st.size, MAX_IMAGE_FILE));
+      let n = 0;
+      while (n < buf.length) {
+        const r = readSome(fd, buf.subarray(n), path);
+        if (r <= 0) break;
+        n += r;
+      }
+      return new TextDecoder().decode(buf.subarray(0, n));
     } catch {
       return undefined;
     } finally {
-      if (fd >= 0) closeSync(fd);
-      if (rootFd >= 0) closeSync(rootFd);
+      if (fd >= 0) close(fd);
+      if (rootFd >= 0) close(rootFd);
     }
   },
 };

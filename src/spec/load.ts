@@ -1,6 +1,6 @@
-import { readFileSync, readlinkSync } from "node:fs";
 import { posix } from "node:path";
 import { ConfigError, errnoOf, RuntsError } from "../errors.ts";
+import { readlink, readText } from "../libc.ts";
 import type { Spec } from "./types.ts";
 import { checkConfig } from "./validate.ts";
 
@@ -9,7 +9,7 @@ export function loadSpec(bundle: string): Spec {
   const file = posix.join(bundle, "config.json");
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readText(file);
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === 2) throw new RuntsError("read bundle", file, errno, danglingTarget(file) ?? "the bundle has no config.json");
@@ -28,7 +28,7 @@ export function loadSpec(bundle: string): Spec {
 
 function danglingTarget(file: string): string | undefined {
   try {
-    return `config.json is a symlink to ${JSON.stringify(readlinkSync(file))}, which does not exist`;
+    return `config.json is a symlink to ${JSON.stringify(readlink(file))}, which does not exist`;
   } catch {
     return undefined;
   }
