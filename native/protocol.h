@@ -27,13 +27,14 @@ enum {
   MSG_READY = 104, /* [] */
 };
 
-/* Ops. The first op of a plan must be OP_CLONE or OP_JOIN; the rest run in the
+/* Ops. The first op of a plan must be OP_CLONE; the rest run in the
  * container init, in order. */
 enum {
-  OP_CLONE = 1,        /* [flags, cgroupDir, stateDir, foreground, initialCpuSet, (nsType, nsPath)...] */
+  OP_CLONE = 1,        /* [flags, cgroupDir, stateDir, rootfs, foreground, initialCpuSet, (nsType, nsPath)...]
+                        * every path is opened (the rootfs tree cloned) before any setns */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
-  OP_ROOTFS = 4,       /* [path, propagation] make private/slave, bind rootfs on itself */
+  OP_ROOTFS = 4,       /* [propagation] make / private/slave, attach the rootfs tree at its path */
   OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks] */
   OP_BIND = 6,         /* [source, target, recursive, create] */
   OP_SETATTR = 7,      /* [target, attrSet, attrClr, propagation, recursive] */

@@ -49,7 +49,9 @@ struct op {
 };
 
 static int sock = -1;
-static int rootfd = -1;   /* the container's root directory (O_PATH) */
+static int rootfd = -1;   /* the container's root: the rootfs mount, once attached */
+static int roottree = -1; /* detached copy of the rootfs tree, cloned on the host before any setns */
+static const char *rootfs_path; /* where the rootfs is attached in the container's mount namespace */
 static int statedir = -1; /* the container's state directory on the host (O_PATH) */
 static struct arg hook_states[2]; /* state JSON for createContainer (0) and startContainer (1) hooks */
 static int ready_sent;    /* after READY runts no longer listens: errors go to stderr too */
@@ -334,13 +336,19 @@ static int setattr_fd(int fd, uint64_t set, uint64_t clr, uint64_t propagation, 
   return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
 }
 
+/* The rootfs is the tree cloned on the host; the container's mount namespace (maybe a
+ * joined one) only provides the place where it is attached until pivot_root. */
 static void op_rootfs(const struct op *op) {
-  const char *path = s_arg(op, 0);
-  uint64_t propagation = u_arg(op, 1);
+  uint64_t propagation = u_arg(op, 0);
   if (mount(NULL, "/", NULL, (unsigned long)propagation, NULL) < 0) fail("make / private", "/", errno, NULL);
-  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) fail("bind rootfs", path, errno, NULL);
-  rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) fail("open rootfs", path, errno, NULL);
+  /* The clone shares the host mounts' peer groups: give it the same propagation as "/"
+   * (mount_setattr takes the type alone, recursion is AT_RECURSIVE). */
+  if (setattr_fd(roottree, 0, 0, propagation & ~(uint64_t)MS_REC, 1) < 0) fail("set rootfs propagation", rootfs_path, errno, NULL);
+  int at = open(rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (at < 0) fail("open rootfs mount point", rootfs_path, errno, NULL);
+  if (move_mount_fd(roottree, at) < 0) fail("attach rootfs", rootfs_path, errno, NULL);
+  close(at);
+  rootfd = roottree;
 }
 
 static void op_mount(const struct op *op) {
@@ -802,32 +810,45 @@ int main(int argc, char **argv) {
   cur_op = "clone";
   uint64_t flags = u_arg(&ops[0], 0);
   const char *cgroup = s_arg(&ops[0], 1), *state_dir = s_arg(&ops[0], 2);
-  int foreground = u_arg(&ops[0], 3) != 0;
-  if (ops[0].argc < 5 || (ops[0].argc - 5) % 2) fail("clone", "", EPROTO, "malformed clone op");
-  if (ops[0].args[4].len) {
-    if (sched_setaffinity(0, ops[0].args[4].len, (cpu_set_t *)ops[0].args[4].data) < 0)
+  rootfs_path = s_arg(&ops[0], 3);
+  int foreground = u_arg(&ops[0], 4) != 0;
+  if (ops[0].argc < 6 || (ops[0].argc - 6) % 2) fail("clone", "", EPROTO, "malformed clone op");
+  if (ops[0].args[5].len) {
+    if (sched_setaffinity(0, ops[0].args[5].len, (cpu_set_t *)ops[0].args[5].data) < 0)
       fail("sched_setaffinity (execCPUAffinity.initial)", "", errno, NULL);
   }
-  /* Existing namespaces to join (user first, as runts orders them). */
-  for (uint32_t i = 5; i + 1 < ops[0].argc; i += 2) {
-    const char *path = s_arg(&ops[0], i + 1);
-    int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0) fail("open namespace", path, errno, NULL);
-    if (setns(nsfd, (int)u_arg(&ops[0], i)) < 0) fail("setns", path, errno, NULL);
-    close(nsfd);
-  }
 
+  /* Host paths are opened here, before any setns: a joined mount namespace may have
+   * other things (or nothing) at these paths. */
   statedir = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (statedir < 0) fail("open state directory", state_dir, errno, NULL);
-  /* The init starts its ops only after the parent has reported its pid, so that runts
-   * always learns the pid before any sync point or READY. */
-  int pidsent[2];
-  if (pipe2(pidsent, O_CLOEXEC) < 0) fail("pipe", "", errno, NULL);
   int cgfd = -1;
   if (*cgroup) {
     cgfd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cgfd < 0) fail("open cgroup", cgroup, errno, NULL);
   }
+  roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+
+  uint32_t njoin = (ops[0].argc - 6) / 2;
+  int *nsfds = calloc(njoin ? njoin : 1, sizeof(int));
+  if (!nsfds) fail("clone", "", ENOMEM, NULL);
+  for (uint32_t i = 0; i < njoin; i++) {
+    const char *path = s_arg(&ops[0], 7 + 2 * i);
+    nsfds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (nsfds[i] < 0) fail("open namespace", path, errno, NULL);
+  }
+  /* Existing namespaces to join (user first, as runts orders them). */
+  for (uint32_t i = 0; i < njoin; i++) {
+    if (setns(nsfds[i], (int)u_arg(&ops[0], 6 + 2 * i)) < 0) fail("setns", s_arg(&ops[0], 7 + 2 * i), errno, NULL);
+    close(nsfds[i]);
+  }
+  free(nsfds);
+
+  /* The init starts its ops only after the parent has reported its pid, so that runts
+   * always learns the pid before any sync point or READY. */
+  int pidsent[2];
+  if (pipe2(pidsent, O_CLOEXEC) < 0) fail("pipe", "", errno, NULL);
 
   /* Signals are runts' business: in the foreground it forwards them to the
    * container, so this process waits for the init without being interrupted. */
@@ -858,6 +879,9 @@ int main(int argc, char **argv) {
     }
     _exit(0);
   }
+  close(roottree);
+  close(statedir);
+  if (cgfd >= 0) close(cgfd);
   send_u64(MSG_PID, (uint64_t)pid);
   close(sock);
   if (write(pidsent[1], "1", 1) != 1) return 1;

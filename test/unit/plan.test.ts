@@ -76,7 +76,7 @@ describe("planContainer", () => {
     ).ops;
     const clone = ops[0]!.args;
     expect(clone[0]).toBe(0x00020000 | 0x20000000 | 0x04000000);
-    expect(clone.slice(5)).toEqual([0x10000000, "/proc/1/ns/user", 0x40000000, "/run/netns/a"]);
+    expect(clone.slice(6)).toEqual([0x10000000, "/proc/1/ns/user", 0x40000000, "/run/netns/a"]);
     expect(names(ops)).not.toContain("LOOPBACK_UP"); // the joined netns is not ours to change
   });
 
