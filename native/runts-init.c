@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -617,6 +618,24 @@ static void op_sync(const struct op *op) {
   for (uint32_t i = 0; i < reply.argc && i < 2; i++) hook_states[i] = reply.args[i];
 }
 
+/* Milliseconds left until start + timeout seconds, for poll; -1 (no limit) without a timeout. */
+static int ms_left(const struct timespec *start, uint64_t timeout) {
+  if (!timeout) return -1;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  int64_t left = (int64_t)timeout * 1000 - ((int64_t)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000);
+  return left > 0 ? (int)(left > INT32_MAX ? INT32_MAX : left) : 0;
+}
+
+static void __attribute__((noreturn)) hook_fail(pid_t pid, const char *kind, const char *path, int err, const char *detail) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+  fail(kind, path, err, detail);
+}
+
+/* Runs a hook with the state JSON on its stdin. The hook need not read it: the write is
+ * non-blocking and stops when the hook exits, and the timeout covers it as well as the
+ * wait (SIGPIPE is ignored in the init). */
 static void op_hook(const struct op *op) {
   const char *kind = s_arg(op, 0);
   const struct arg *state = &hook_states[u_arg(op, 1) != 0];
@@ -626,34 +645,46 @@ static void op_hook(const struct op *op) {
   char **envp = v_arg(op, 5 + (uint32_t)nargs, op->argc - 5 - nargs);
   int in[2];
   if (pipe2(in, O_CLOEXEC) < 0) fail(kind, path, errno, "pipe");
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
   pid_t pid = fork();
   if (pid < 0) fail(kind, path, errno, "fork");
   if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);
     dup2(in[0], 0);
     execve(path, argv, envp);
     _exit(127);
   }
   close(in[0]);
-  if (state->len) {
-    ssize_t ignored = write(in[1], state->data, state->len);
-    (void)ignored;
-  }
-  close(in[1]);
-  int status;
-  struct timespec start, now, tick = {0, 1000000};
-  clock_gettime(CLOCK_MONOTONIC, &start);
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) hook_fail(pid, kind, path, errno, "pidfd_open");
+  if (fcntl(in[1], F_SETFL, O_NONBLOCK) < 0) hook_fail(pid, kind, path, errno, "pipe");
+  size_t off = 0;
   for (;;) {
-    pid_t r = waitpid(pid, &status, timeout ? WNOHANG : 0);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) fail(kind, path, errno, "wait");
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if ((uint64_t)(now.tv_sec - start.tv_sec) >= timeout) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      fail(kind, path, ETIMEDOUT, "hook timed out");
+    if (off == state->len && in[1] >= 0) {
+      close(in[1]);
+      in[1] = -1;
     }
-    nanosleep(&tick, NULL);
+    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = in[1], .events = POLLOUT}};
+    int n = poll(p, in[1] >= 0 ? 2 : 1, ms_left(&start, timeout));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) hook_fail(pid, kind, path, errno, "poll");
+    if (n == 0) {
+      char detail[64];
+      snprintf(detail, sizeof detail, "timed out after %llu s", (unsigned long long)timeout);
+      hook_fail(pid, kind, path, 0, detail);
+    }
+    if (p[0].revents) break;
+    ssize_t w = write(in[1], state->data + off, state->len - off);
+    if (w > 0) off += (size_t)w;
+    else if (errno == EPIPE) off = state->len; /* the hook closed its stdin: it has all it wants */
+    else if (errno != EAGAIN && errno != EINTR) hook_fail(pid, kind, path, errno, "write state to stdin");
   }
+  if (in[1] >= 0) close(in[1]);
+  close(pidfd);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) fail(kind, path, errno, "wait");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     char detail[64];
     if (WIFEXITED(status)) snprintf(detail, sizeof detail, "exit status %d", WEXITSTATUS(status));
@@ -718,6 +749,7 @@ static void op_exec(const struct op *op) {
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
+  signal(SIGPIPE, SIG_DFL);
   execve(exec_path ? exec_path : argv[0], argv, envp);
   dprintf(2, "runts: exec %s: %s\n", exec_path ? exec_path : argv[0], strerror(errno));
   _exit(127);
@@ -870,6 +902,9 @@ int main(int argc, char **argv) {
     close(pidsent[0]);
     sigprocmask(SIG_SETMASK, &old, NULL);
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    /* The init writes to pipes whose reader may be gone (a hook's stdin, exec.fifo): a
+     * write error, not a death. Hooks and the container's process get SIGPIPE back. */
+    signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
     if (cgfd >= 0) close(cgfd);

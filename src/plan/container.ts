@@ -43,10 +43,10 @@ export const SYNC_CREATE_RUNTIME = "createRuntime";
 const HOOK_STATE = { createContainer: 0, startContainer: 1 } as const;
 
 function hookOps(kind: keyof typeof HOOK_STATE, hooks: Hook[] | undefined): PlanOp[] {
-  return (hooks ?? []).map((h) => ({
+  return (hooks ?? []).map((h, i) => ({
     op: "HOOK" as const,
     args: [
-      `${kind} hook`,
+      `${kind} hook #${i}`,
       HOOK_STATE[kind],
       h.path,
       h.timeout ?? 0,

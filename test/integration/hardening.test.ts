@@ -1,10 +1,13 @@
 /**
  * Hardening found in review, each test failing on a runtime without the fix:
  *   - host paths (state dir, cgroup, rootfs) are opened before joining configured namespaces
+ *   - createContainer hooks that do not read their stdin (the state JSON, here made bigger
+ *     than a pipe buffer) neither kill the init nor block it past the hook's timeout
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import {
   cgroupV2Root,
   containerState,
@@ -33,6 +36,8 @@ const containers: { rt: Runtime; id: string }[] = [];
 const bundles: Bundle[] = [];
 /** Processes this test started (namespace holders); SIGKILLed after the test. */
 const holders: number[] = [];
+/** Host directories this test created; removed after the test. */
+const hostDirs: string[] = [];
 
 function newId(rt: Runtime): string {
   const id = uniqueId("hd");
@@ -69,6 +74,18 @@ async function mountNamespaceHolder(covered: string[]): Promise<number> {
   return child.pid!;
 }
 
+/** A host directory (mode 0755) holding executable scripts name -> body. */
+function scripts(files: Record<string, string>): string {
+  const dir = mkdtempSync("/tmp/runts-hd-hooks-");
+  hostDirs.push(dir);
+  chmodSync(dir, 0o755);
+  for (const [name, body] of Object.entries(files)) writeFileSync(path.join(dir, name), body, { mode: 0o755 });
+  return dir;
+}
+
+/** Annotations that make the state JSON a hook gets on stdin ~200 KiB, over a pipe's 64 KiB. */
+const BIG_ANNOTATIONS = { "org.runts.test.big": "x".repeat(200 * 1024) };
+
 describe("hardening", () => {
   beforeAll(() => requireRoot());
 
@@ -80,6 +97,7 @@ describe("hardening", () => {
       } catch {}
     }
     for (const b of bundles.splice(0)) b.cleanup();
+    for (const d of hostDirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
   // ---- host paths before setns -------------------------------------------------------------------
@@ -107,6 +125,49 @@ describe("hardening", () => {
       });
       expect(runtime(rt.bin, ["--root", rt.root, "delete", "--force", id]).code).toBe(0);
     }
+    expectNoLeftovers();
+  });
+
+  // ---- hooks that do not read their stdin ------------------------------------------------------
+
+  test("createContainer hooks that exit 0 without reading a ~200 KiB state succeed, even one whose child keeps its stdin open", () => {
+    const dir = scripts({
+      "noread.sh": "#!/bin/sh\nexit 0\n",
+      // The pipe keeps a reader that never reads: only the hook's exit can end the write.
+      "holder.sh": "#!/bin/sh\nexec 3<&0\n/bin/sleep 600 <&3 3<&- >/dev/null 2>&1 &\nexit 0\n",
+    });
+    const bundle = newBundle({
+      config: (c) => {
+        c.annotations = BIG_ANNOTATIONS;
+        c.hooks = { createContainer: [{ path: path.join(dir, "noread.sh") }, { path: path.join(dir, "holder.sh") }] };
+      },
+    });
+    const id = newId(RT_RUNTS);
+    const r = runtime(RUNTS, ["--root", ROOTS.runts, "create", "--bundle", bundle.dir, id]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(containerState(RUNTS, ROOTS.runts, id)?.status).toBe("created");
+    expect(runtime(RUNTS, ["--root", ROOTS.runts, "delete", "--force", id]).code).toBe(0);
+    expectNoLeftovers();
+  });
+
+  test("a createContainer hook that sleeps without reading a ~200 KiB state is killed at its timeout (1 s): create fails naming it, nothing left", async () => {
+    const dir = scripts({ "sleep.sh": "#!/bin/sh\nexec /bin/sleep 30\n" });
+    const bundle = newBundle({
+      config: (c) => {
+        c.annotations = BIG_ANNOTATIONS;
+        c.hooks = { createContainer: [{ path: path.join(dir, "sleep.sh"), timeout: 1 }] };
+      },
+    });
+    const id = newId(RT_RUNTS);
+    const t0 = Date.now();
+    const r = runtime(RUNTS, ["--root", ROOTS.runts, "create", "--bundle", bundle.dir, id]);
+    const elapsed = Date.now() - t0;
+    expect({ code: r.code === 0 ? 0 : "non-zero", timedOut: r.timedOut }).toEqual({ code: "non-zero", timedOut: false });
+    expect(r.stderr).toContain("createContainer hook #0");
+    expect(r.stderr).toMatch(/timed out/);
+    expect(elapsed).toBeLessThan(6_000);
+    expect(existsSync(path.join(ROOTS.runts, id))).toBe(false);
+    await waitFor("no leftovers", () => leftovers(id, ROOTS.runts).length === 0, 5_000).catch(() => undefined);
     expectNoLeftovers();
   });
 });

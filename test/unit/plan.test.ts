@@ -100,9 +100,9 @@ describe("planContainer", () => {
     const order = names(ops);
     expect(order.filter((n) => n === "SYNC")).toHaveLength(1);
     const hooks = ops.filter((o) => o.op === "HOOK");
-    expect(hooks.map((h) => h.args[0])).toEqual(["createContainer hook", "startContainer hook"]);
-    expect(hooks[0]!.args).toEqual(["createContainer hook", 0, "/bin/b", 3, 2, "b", "x", "K=V"]);
-    expect(hooks[1]!.args.slice(0, 3)).toEqual(["startContainer hook", 1, "/bin/c"]);
+    expect(hooks.map((h) => h.args[0])).toEqual(["createContainer hook #0", "startContainer hook #0"]);
+    expect(hooks[0]!.args).toEqual(["createContainer hook #0", 0, "/bin/b", 3, 2, "b", "x", "K=V"]);
+    expect(hooks[1]!.args.slice(0, 3)).toEqual(["startContainer hook #0", 1, "/bin/c"]);
     expect(order.indexOf("HOOK")).toBeLessThan(order.indexOf("PIVOT_ROOT"));
     expect(order.lastIndexOf("HOOK")).toBeGreaterThan(order.indexOf("WAIT_START"));
   });
