@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -55,14 +56,16 @@ static int roottree = -1; /* detached copy of the rootfs tree, cloned on the hos
 static const char *rootfs_path; /* where the rootfs is attached in the container's mount namespace */
 static int statedir = -1; /* the container's state directory on the host (O_PATH) */
 static struct arg hook_states[2]; /* state JSON for createContainer (0) and startContainer (1) hooks */
-static int ready_sent;    /* after READY runts no longer listens: errors go to stderr too */
+static int ready_sent;    /* after READY runts no longer listens on the socket */
+static int startfifo = -1; /* exec.fifo, from WAIT_START until execve closes it (O_CLOEXEC) */
 static const char *exec_path; /* chosen by OP_LOOKUP */
 
 /* ---- messages ---- */
 
 static void put_u32(char *p, uint32_t v) { memcpy(p, &v, 4); }
 
-static void send_msg(uint32_t type, uint32_t argc, const char *const *data, const uint32_t *lens) {
+/* Writes one frame to fd: the control socket or, after WAIT_START, exec.fifo. */
+static int send_frame(int fd, uint32_t type, uint32_t argc, const char *const *data, const uint32_t *lens) {
   size_t total = 8;
   for (uint32_t i = 0; i < argc; i++) total += 4 + lens[i];
   char *buf = malloc(total + 4);
@@ -78,12 +81,17 @@ static void send_msg(uint32_t type, uint32_t argc, const char *const *data, cons
   }
   size_t done = 0;
   while (done < total + 4) {
-    ssize_t n = send(sock, buf + done, total + 4 - done, MSG_NOSIGNAL);
+    ssize_t n = fd == sock ? send(fd, buf + done, total + 4 - done, MSG_NOSIGNAL) : write(fd, buf + done, total + 4 - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += (size_t)n;
   }
   free(buf);
+  return done == total + 4 ? 0 : -1;
+}
+
+static void send_msg(uint32_t type, uint32_t argc, const char *const *data, const uint32_t *lens) {
+  send_frame(sock, type, argc, data, lens);
 }
 
 static void send_u64(uint32_t type, uint64_t v) {
@@ -98,11 +106,13 @@ static void send_str(uint32_t type, const char *s) {
   send_msg(type, 1, d, l);
 }
 
-/* Reports a failure and ends the process. errno 0 means "not a syscall error". */
+/* Reports a failure and ends the process. errno 0 means "not a syscall error". Before
+ * READY runts reads the socket; from WAIT_START on, `runts start` reads exec.fifo. */
 static void __attribute__((noreturn)) fail(const char *op, const char *path, int err, const char *detail) {
   uint64_t e = (uint64_t)err;
   const char *d[4] = {op, path ? path : "", (const char *)&e, detail ? detail : ""};
   uint32_t l[4] = {(uint32_t)strlen(op), (uint32_t)strlen(d[1]), 8, (uint32_t)strlen(d[3])};
+  if (startfifo >= 0 && send_frame(startfifo, MSG_ERROR, 4, d, l) == 0) _exit(1);
   if (ready_sent) dprintf(2, "runts-init: %s %s: %s%s%s\n", op, d[1], detail ? detail : "", detail && err ? ": " : "", err ? strerror(err) : "");
   else send_msg(MSG_ERROR, 4, d, l);
   _exit(1);
@@ -596,16 +606,18 @@ static void op_lookup(const struct op *op) {
   fail("exec", name, err, strchr(name, '/') ? NULL : "executable file not found in $PATH");
 }
 
-/* Blocks until `runts start` opens exec.fifo for reading. The fifo is reached through
- * the state directory opened before pivot_root; its mode (0622) lets a non-root
- * container user open it for writing. */
+/* Blocks until `runts start` opens exec.fifo for reading, writes one byte and keeps the
+ * fifo open: execve closes it (O_CLOEXEC), which is the EOF `start` waits for, and a
+ * failure before that is reported there (see fail). The fifo is reached through the
+ * state directory opened on the host; its mode (0622) lets a non-root container user
+ * open it for writing. */
 static void op_wait_start(void) {
   int fd;
   do fd = openat(statedir, "exec.fifo", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) fail("open exec.fifo", "", errno, NULL);
   if (write(fd, "0", 1) != 1) fail("write exec.fifo", "", errno, NULL);
-  close(fd);
+  startfifo = fd;
   close(statedir);
   statedir = -1;
 }
@@ -744,15 +756,18 @@ static void op_exec(const struct op *op) {
   uint64_t preserve = u_arg(op, 0), nargs = u_arg(op, 1);
   char **argv = v_arg(op, 2, nargs);
   char **envp = v_arg(op, 2 + (uint32_t)nargs, op->argc - 2 - nargs);
+  const char *path = exec_path ? exec_path : argv[0];
   close(sock);
-  syscall(SYS_close_range, 3 + (unsigned)preserve, ~0U, 0);
+  /* Close-on-exec rather than closed: exec.fifo must stay open for an execve error. */
+  syscall(SYS_close_range, 3 + (unsigned)preserve, ~0U, CLOSE_RANGE_CLOEXEC);
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
   signal(SIGPIPE, SIG_DFL);
-  execve(exec_path ? exec_path : argv[0], argv, envp);
-  dprintf(2, "runts: exec %s: %s\n", exec_path ? exec_path : argv[0], strerror(errno));
-  _exit(127);
+  execve(path, argv, envp);
+  int err = errno;
+  signal(SIGPIPE, SIG_IGN);
+  fail("exec", path, err, NULL);
 }
 
 static void run_op(const struct op *op) {

@@ -3,10 +3,12 @@
  *   - host paths (state dir, cgroup, rootfs) are opened before joining configured namespaces
  *   - createContainer hooks that do not read their stdin (the state JSON, here made bigger
  *     than a pipe buffer) neither kill the init nor block it past the hook's timeout
+ *   - `start` reports what fails between exec.fifo and execve (a startContainer hook, execve
+ *     itself) and leaves the container stopped; on success it returns once the process runs
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   cgroupV2Root,
@@ -168,6 +170,64 @@ describe("hardening", () => {
     expect(elapsed).toBeLessThan(6_000);
     expect(existsSync(path.join(ROOTS.runts, id))).toBe(false);
     await waitFor("no leftovers", () => leftovers(id, ROOTS.runts).length === 0, 5_000).catch(() => undefined);
+    expectNoLeftovers();
+  });
+
+  // ---- start reports failures between exec.fifo and execve ---------------------------------------
+
+  /** A bundle whose rootfs holds /hook.sh exiting with `exit`, run as startContainer hook #0. */
+  function startHookBundle(exit: number): Bundle {
+    const b = newBundle({
+      config: (c) => {
+        c.hooks = { startContainer: [{ path: "/hook.sh", args: ["hook.sh"] }] };
+        c.process.args = ["/bin/probe", "pause"];
+      },
+    });
+    writeFileSync(path.join(b.rootfs, "hook.sh"), `#!/bin/sh\nexit ${exit}\n`, { mode: 0o755 });
+    return b;
+  }
+
+  const runts = (args: string[]) => runtime(RUNTS, ["--root", ROOTS.runts, ...args]);
+
+  test("a failing startContainer hook fails start naming it; the container is then stopped and delete removes everything", () => {
+    const b = startHookBundle(3);
+    const id = newId(RT_RUNTS);
+    expect(runts(["create", "--bundle", b.dir, id]).code).toBe(0);
+    const started = runts(["start", id]);
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toContain("startContainer hook #0");
+    expect(started.stderr).toContain("exit status 3");
+    expect(containerState(RUNTS, ROOTS.runts, id)?.status).toBe("stopped");
+    const deleted = runts(["delete", id]);
+    expect({ code: deleted.code, stderr: deleted.stderr }).toEqual({ code: 0, stderr: "" });
+    expectNoLeftovers();
+  });
+
+  test("a passing startContainer hook: start succeeds and returns once the container's process runs", () => {
+    const b = startHookBundle(0);
+    const id = newId(RT_RUNTS);
+    expect(runts(["create", "--bundle", b.dir, id]).code).toBe(0);
+    const pid = containerState(RUNTS, ROOTS.runts, id)?.pid;
+    const started = runts(["start", id]);
+    expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: "" });
+    // start waited for execve: the init is already the container's program
+    expect(readlinkSync(`/proc/${pid}/exe`)).toBe("/bin/probe");
+    expect(containerState(RUNTS, ROOTS.runts, id)?.status).toBe("running");
+    expect(runts(["delete", "--force", id]).code).toBe(0);
+    expectNoLeftovers();
+  });
+
+  test("an execve that fails after exec.fifo (exec format error) fails start; the container is then stopped", () => {
+    const b = newBundle({ config: (c) => (c.process.args = ["/not-a-binary"]) });
+    writeFileSync(path.join(b.rootfs, "not-a-binary"), "garbage, not an executable\n", { mode: 0o755 });
+    const id = newId(RT_RUNTS);
+    expect(runts(["create", "--bundle", b.dir, id]).code).toBe(0);
+    const started = runts(["start", id]);
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toContain("/not-a-binary");
+    expect(started.stderr).toContain("ENOEXEC");
+    expect(containerState(RUNTS, ROOTS.runts, id)?.status).toBe("stopped");
+    expect(runts(["delete", id]).code).toBe(0);
     expectNoLeftovers();
   });
 });
