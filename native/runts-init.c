@@ -7,6 +7,7 @@
  * file only interprets ops, reports the pid, sync points and errors
  * (op, path, errno) back over the socket. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -554,6 +555,18 @@ static void op_caps(const struct op *op) {
     if (amb & (1ULL << c)) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
 }
 
+/* As runc: where the user namespace denies setgroups(2) (/proc/self/setgroups says
+ * "deny") the supplementary groups are left as they are; anywhere else a failure of
+ * setgroups is an error. */
+static int setgroups_denied(void) {
+  int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return 0;
+  char buf[16] = {0};
+  if (fd < 0 || read(fd, buf, sizeof buf - 1) < 0) fail("setgroups", "/proc/self/setgroups", errno, NULL);
+  close(fd);
+  return strncmp(buf, "deny", 4) == 0;
+}
+
 static void op_user(const struct op *op) {
   uid_t uid = (uid_t)u_arg(op, 0);
   gid_t gid = (gid_t)u_arg(op, 1);
@@ -561,7 +574,7 @@ static void op_user(const struct op *op) {
   gid_t *groups = calloc(n ? n : 1, sizeof(gid_t));
   if (!groups) fail("setgroups", "", ENOMEM, NULL);
   for (uint32_t i = 0; i < n; i++) groups[i] = (gid_t)u_arg(op, 2 + i);
-  if (setgroups(n, groups) < 0 && errno != EPERM) fail("setgroups", "", errno, NULL);
+  if (!setgroups_denied() && setgroups(n, groups) < 0) fail("setgroups", "", errno, NULL);
   if (setresgid(gid, gid, gid) < 0) fail("setgid", "", errno, NULL);
   /* Keep the permitted set across the uid change; OP_CAPS sets the final sets. */
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail("prctl keepcaps", "", errno, NULL);
@@ -752,14 +765,29 @@ static void op_loopback_up(void) {
   close(fd);
 }
 
+/* Marks every fd from first up close-on-exec: leaked fds never reach the container, and
+ * exec.fifo stays open for an execve error. Where close_range is missing (an old kernel,
+ * a seccomp profile that predates it) /proc/self/fd lists the fds. */
+static void cloexec_from(unsigned first) {
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  if (errno != ENOSYS && errno != EINVAL) fail("close_range", "", errno, NULL);
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) fail("close fds (no close_range)", "/proc/self/fd", errno, NULL);
+  for (struct dirent *e; (e = readdir(d));) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] != '.' && fd >= (int)first && fd != dirfd(d) && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+      fail("close fds (no close_range)", e->d_name, errno, NULL);
+  }
+  closedir(d);
+}
+
 static void op_exec(const struct op *op) {
   uint64_t preserve = u_arg(op, 0), nargs = u_arg(op, 1);
   char **argv = v_arg(op, 2, nargs);
   char **envp = v_arg(op, 2 + (uint32_t)nargs, op->argc - 2 - nargs);
   const char *path = exec_path ? exec_path : argv[0];
   close(sock);
-  /* Close-on-exec rather than closed: exec.fifo must stay open for an execve error. */
-  syscall(SYS_close_range, 3 + (unsigned)preserve, ~0U, CLOSE_RANGE_CLOEXEC);
+  cloexec_from(3 + (unsigned)preserve);
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);

@@ -5,11 +5,15 @@
  *     than a pipe buffer) neither kill the init nor block it past the hook's timeout
  *   - `start` reports what fails between exec.fifo and execve (a startContainer hook, execve
  *     itself) and leaves the container stopped; on success it returns once the process runs
+ *   - setgroups failures are errors (except where the user namespace denies setgroups, as
+ *     runc); without close_range (seccomp) leaked fds are still kept from the container.
+ *     These drive build/runts-init directly with hand-made plans (test/lib/helper.ts).
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { encodePlan, Msg, type PlanOp } from "../../src/helper/protocol.ts";
 import {
   cgroupV2Root,
   containerState,
@@ -23,6 +27,7 @@ import {
   uniqueId,
   waitFor,
 } from "../lib/harness";
+import { errorFields, runHelper } from "../lib/helper";
 import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
 
 interface Runtime {
@@ -76,6 +81,42 @@ async function mountNamespaceHolder(covered: string[]): Promise<number> {
   return child.pid!;
 }
 
+/** A process (`sleep`) in a user namespace of its own mapping root to root, setgroups "deny". */
+async function userNamespaceHolder(): Promise<number> {
+  const child = spawn("unshare", ["--user", "--map-root-user", "sh", "-c", "echo ready; exec sleep 600"], { stdio: ["ignore", "pipe", "inherit"] });
+  holders.push(child.pid!);
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  await waitFor("the user namespace holder", () => out.includes("ready") || child.exitCode !== null, 10_000);
+  expect(out).toContain("ready");
+  expect(readFileSync(`/proc/${child.pid}/setgroups`, "utf8").trim()).toBe("deny");
+  return child.pid!;
+}
+
+const CLONE_NEWUSER = 0x10000000;
+
+/** A hand-made plan's CLONE op: foreground, no cgroup, a fresh state dir and rootfs. */
+function cloneOp(flags: number, join: [number, string][] = []): PlanOp {
+  const dir = mkdtempSync("/tmp/runts-hd-helper-");
+  hostDirs.push(dir);
+  mkdirSync(path.join(dir, "state"));
+  mkdirSync(path.join(dir, "rootfs/dev"), { recursive: true });
+  return { op: "CLONE", args: [flags, "", path.join(dir, "state"), path.join(dir, "rootfs"), 1, new Uint8Array(0), ...join.flat()] };
+}
+
+const execOp = (...argv: string[]): PlanOp => ({ op: "EXEC", args: [0, argv.length, ...argv] });
+
+let noCloseRange: string | undefined;
+/** test/probe/no-close-range.c, compiled once. */
+function noCloseRangeWrapper(): string {
+  if (noCloseRange) return noCloseRange;
+  const dir = mkdtempSync("/tmp/runts-hd-ncr-");
+  const out = path.join(dir, "no-close-range");
+  const gcc = spawnSync("gcc", ["-O2", "-Wall", "-o", out, path.join(import.meta.dir, "../probe/no-close-range.c")], { encoding: "utf8" });
+  if (gcc.status !== 0) throw new Error(`compiling no-close-range.c failed: ${gcc.stderr}`);
+  return (noCloseRange = out);
+}
+
 /** A host directory (mode 0755) holding executable scripts name -> body. */
 function scripts(files: Record<string, string>): string {
   const dir = mkdtempSync("/tmp/runts-hd-hooks-");
@@ -90,6 +131,9 @@ const BIG_ANNOTATIONS = { "org.runts.test.big": "x".repeat(200 * 1024) };
 
 describe("hardening", () => {
   beforeAll(() => requireRoot());
+  afterAll(() => {
+    if (noCloseRange) rmSync(path.dirname(noCloseRange), { recursive: true, force: true });
+  });
 
   afterEach(() => {
     for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
@@ -230,4 +274,39 @@ describe("hardening", () => {
     expect(runts(["delete", id]).code).toBe(0);
     expectNoLeftovers();
   });
+
+  // ---- setgroups and close_range ----------------------------------------------------------------
+
+  test("setgroups refused (EPERM: a new user namespace without gid_map) is an error naming setgroups", async () => {
+    const r = await runHelper(encodePlan([cloneOp(CLONE_NEWUSER), { op: "USER", args: [0, 0] }]));
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });
+    expect(r.messages.map((m) => m.type)).toEqual([Msg.PID, Msg.ERROR]);
+    expect(errorFields(r.messages[1]!)).toEqual(["setgroups", "", 1, ""]);
+  });
+
+  test('in a user namespace whose setgroups is "deny" the groups are left as they are, as runc does', async () => {
+    const holder = await userNamespaceHolder();
+    const r = await runHelper(
+      encodePlan([cloneOp(0, [[CLONE_NEWUSER, `/proc/${holder}/ns/user`]]), { op: "USER", args: [0, 0, 5] }, execOp("/bin/cat", "/proc/self/status")]),
+    );
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    const groups = /^Groups:\s*(.*)$/m.exec(r.stdout)?.[1]?.trim().split(/\s+/).filter(Boolean);
+    expect(groups).toBeDefined();
+    expect(groups).not.toContain("5");
+  });
+
+  for (const variant of ["with close_range", "with close_range failing ENOSYS (seccomp)"] as const) {
+    test(`a leaked fd above the preserved ones never reaches the container's process, ${variant}`, async () => {
+      const leaked = openSync("/dev/null", "r");
+      try {
+        const r = await runHelper(encodePlan([cloneOp(0), execOp("/bin/sh", "-c", "if [ -e /proc/self/fd/4 ]; then echo leaked; else echo closed; fi")]), {
+          extraFds: [leaked],
+          wrapper: variant === "with close_range" ? [] : [noCloseRangeWrapper()],
+        });
+        expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: "closed\n", stderr: "" });
+      } finally {
+        closeSync(leaked);
+      }
+    });
+  }
 });
