@@ -38,9 +38,9 @@ enum {
   OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks] */
   OP_BIND = 6,         /* [source, target, recursive, create] */
   OP_SETATTR = 7,      /* [target, attrSet, attrClr, propagation, recursive] */
-  OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid, hostFallback] */
-  OP_BIND_DEV = 9,     /* [path, hostPath] */
-  OP_SYMLINK = 10,     /* [target, linkpath] */
+  OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid, hostFallback] replaces the image's entry */
+  OP_BIND_DEV = 9,     /* [path, hostPath, type (S_IFCHR...), major, minor] hostPath must be that node */
+  OP_SYMLINK = 10,     /* [target, linkpath] replaces the image's entry */
   OP_PIVOT_ROOT = 11,  /* [] */
   OP_MOVE_ROOT = 12,   /* [] (--no-pivot: MS_MOVE + chroot) */
   OP_MASK = 13,        /* [path] */

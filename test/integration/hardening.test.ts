@@ -8,10 +8,28 @@
  *   - setgroups failures are errors (except where the user namespace denies setgroups, as
  *     runc); without close_range (seccomp) leaked fds are still kept from the container.
  *     These drive build/runts-init directly with hand-made plans (test/lib/helper.ts).
+ *   - /dev: the image's /dev entries are replaced (a /dev/ptmx or /dev/fd symlink to a host
+ *     path does not survive), /dev/pts, /dev/shm, /dev/mqueue symlinks to a host directory get
+ *     nothing mounted there, and a host node is bind-mounted only once it is checked to be
+ *     the planned device
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { encodePlan, Msg, type PlanOp } from "../../src/helper/protocol.ts";
 import {
@@ -19,6 +37,8 @@ import {
   containerState,
   forceCleanup,
   leftovers,
+  type MountinfoEntry,
+  parseMountinfoLine,
   requireRoot,
   ROOTS,
   RUNC,
@@ -58,6 +78,13 @@ function newBundle(opts: BundleOptions = {}): Bundle {
   return b;
 }
 
+function hostMounts(): MountinfoEntry[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map(parseMountinfoLine)
+    .filter((m): m is MountinfoEntry => m !== null);
+}
+
 function expectNoLeftovers(): void {
   for (const { rt, id } of containers) {
     expect({ runtime: rt.name, id, leftovers: leftovers(id, rt.root) }).toEqual({ runtime: rt.name, id, leftovers: [] });
@@ -94,6 +121,11 @@ async function userNamespaceHolder(): Promise<number> {
 }
 
 const CLONE_NEWUSER = 0x10000000;
+const CLONE_NEWNS = 0x00020000;
+const MS_REC = 0x4000;
+const MS_SLAVE = 0x80000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 
 /** A hand-made plan's CLONE op: foreground, no cgroup, a fresh state dir and rootfs. */
 function cloneOp(flags: number, join: [number, string][] = []): PlanOp {
@@ -309,4 +341,130 @@ describe("hardening", () => {
       }
     });
   }
+
+  // ---- /dev ---------------------------------------------------------------------------------------
+
+  const withoutDevMount = (c: any) => (c.mounts = c.mounts.filter((m: any) => m.destination !== "/dev"));
+
+  for (const variant of ["the default /dev tmpfs", "no /dev mount"] as const) {
+    test(`the image's /dev/ptmx, /dev/fd, /dev/stdin symlinks to host paths are replaced as runc makes them, with ${variant}; no host file is touched`, () => {
+      const dir = mkdtempSync("/tmp/runts-hd-secret-");
+      hostDirs.push(dir);
+      const secret = path.join(dir, "shadow");
+      writeFileSync(secret, "host secret\n", { mode: 0o600 });
+      const before = statSync(secret);
+      const links = ["/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"];
+      const bundle = newBundle({
+        config: (c) => {
+          if (variant === "no /dev mount") withoutDevMount(c);
+          c.process.args = ["/bin/probe", "stat", ...links];
+        },
+      });
+      symlinkSync(secret, path.join(bundle.rootfs, "dev/ptmx"));
+      symlinkSync("/etc", path.join(bundle.rootfs, "dev/fd"));
+      symlinkSync(secret, path.join(bundle.rootfs, "dev/stdin"));
+      writeFileSync(path.join(bundle.rootfs, "dev/stdout"), "an image file\n");
+      symlinkSync(secret, path.join(bundle.rootfs, "dev/stderr"));
+      const id = newId(RT_RUNTS);
+      const r = runtime(RUNTS, ["--root", ROOTS.runts, "run", "--bundle", bundle.dir, id]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      const got = Object.fromEntries((JSON.parse(r.stdout) as any[]).map((e) => [e.path, `${e.type} ${e.target ?? ""}`]));
+      expect(got).toEqual({
+        "/dev/ptmx": "link pts/ptmx",
+        "/dev/fd": "link /proc/self/fd",
+        "/dev/stdin": "link /proc/self/fd/0",
+        "/dev/stdout": "link /proc/self/fd/1",
+        "/dev/stderr": "link /proc/self/fd/2",
+      });
+      const after = statSync(secret);
+      expect(readFileSync(secret, "utf8")).toBe("host secret\n");
+      expect({ mode: after.mode, uid: after.uid, size: after.size, mtime: after.mtimeMs }).toEqual({
+        mode: before.mode,
+        uid: before.uid,
+        size: before.size,
+        mtime: before.mtimeMs,
+      });
+      expect(hostMounts().filter((m) => m.mountPoint.startsWith(dir))).toEqual([]);
+      expectNoLeftovers();
+    });
+  }
+
+  for (const variant of ["the default /dev tmpfs", "no /dev mount"] as const) {
+    test(`an image whose /dev/pts, /dev/shm and /dev/mqueue are symlinks to a host directory gets nothing mounted there, with ${variant}`, () => {
+      for (const rt of variant === "no /dev mount" ? [RT_RUNTS] : BOTH) {
+        const targets = ["pts", "shm", "mqueue"].map((n) => {
+          const d = mkdtempSync(`/tmp/runts-hd-dev${n}-`);
+          hostDirs.push(d);
+          return d;
+        });
+        const bundle = newBundle({ config: (c) => variant === "no /dev mount" && withoutDevMount(c) });
+        for (const [i, n] of ["pts", "shm", "mqueue"].entries()) {
+          rmSync(path.join(bundle.rootfs, "dev", n), { recursive: true, force: true });
+          symlinkSync(targets[i]!, path.join(bundle.rootfs, "dev", n));
+        }
+        const id = newId(rt);
+        const r = runtime(rt.bin, ["--root", rt.root, "run", "--bundle", bundle.dir, id]);
+        expect({ rt: rt.name, code: r.code, stderr: r.stderr }).toMatchObject({ rt: rt.name, code: 0 });
+        for (const t of targets) {
+          expect({ rt: rt.name, target: t, mounts: hostMounts().filter((m) => m.mountPoint.startsWith(t)).length, entries: readdirSync(t) }).toEqual({
+            rt: rt.name,
+            target: t,
+            mounts: 0,
+            entries: [],
+          });
+        }
+      }
+      expectNoLeftovers();
+    });
+  }
+
+  /** A plan that sets up a rootfs in a new mount namespace, binds host /dev/null as planned, then reports READY. */
+  const bindDevPlan = (type: number, major: number, minor: number): Uint8Array =>
+    encodePlan([
+      cloneOp(CLONE_NEWNS),
+      { op: "ROOTFS", args: [MS_SLAVE | MS_REC] },
+      { op: "BIND_DEV", args: ["/dev/null", "/dev/null", type, major, minor] },
+      { op: "READY", args: [] },
+    ]);
+
+  test("BIND_DEV binds a host node only if it is the planned device: type and major:minor are checked", async () => {
+    const ok = await runHelper(bindDevPlan(S_IFCHR, 1, 3));
+    expect({ code: ok.code, types: ok.messages.map((m) => m.type) }).toEqual({ code: 0, types: [Msg.PID, Msg.READY] });
+    for (const [type, major, minor, detail] of [
+      [S_IFCHR, 1, 5, "not the char device 1:5 the plan names"],
+      [S_IFBLK, 1, 3, "not the block device 1:3 the plan names"],
+    ] as const) {
+      const r = await runHelper(bindDevPlan(type, major, minor));
+      expect({ code: r.code, signal: r.signal, types: r.messages.map((m) => m.type) }).toEqual({ code: 1, signal: null, types: [Msg.PID, Msg.ERROR] });
+      expect(errorFields(r.messages[1]!)).toEqual(["bind device", "/dev/null", 0, detail]);
+    }
+  });
+
+  test("in a joined user namespace the host's device nodes are bound, and only when they are the configured device", async () => {
+    const holder = await userNamespaceHolder();
+    const userns = (c: any) => {
+      c.linux.namespaces.push({ type: "user", path: `/proc/${holder}/ns/user` });
+      c.mounts = c.mounts.filter((m: any) => m.destination !== "/sys/fs/cgroup");
+      for (const m of c.mounts) m.options = m.options?.filter((o: string) => o !== "gid=5"); // gid 5 is not mapped
+      c.process.args = ["/bin/probe", "stat", "/dev/null", "/dev/zero"];
+    };
+    const good = newBundle({ config: userns });
+    const id = newId(RT_RUNTS);
+    const r = runtime(RUNTS, ["--root", ROOTS.runts, "run", "--bundle", good.dir, id]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect((JSON.parse(r.stdout) as any[]).map((e) => `${e.path} ${e.type} ${e.major}:${e.minor}`)).toEqual(["/dev/null chr 1:3", "/dev/zero chr 1:5"]);
+
+    // the host's /dev/zero is 1:5, not the 1:3 the config asks for
+    const bad = newBundle({
+      config: (c) => {
+        userns(c);
+        c.linux.devices = [{ path: "/dev/zero", type: "c", major: 1, minor: 3 }];
+      },
+    });
+    const badId = newId(RT_RUNTS);
+    const b = runtime(RUNTS, ["--root", ROOTS.runts, "create", "--bundle", bad.dir, badId]);
+    expect(b.code).not.toBe(0);
+    expect(b.stderr).toContain('bind device "/dev/zero": not the char device 1:3 the plan names');
+    expectNoLeftovers();
+  });
 });

@@ -217,8 +217,18 @@ describe("devices", () => {
     expect(() => planDevices([{ type: "c", path: "/dev/x" }], [], false)).toThrow(/needs major and minor/);
   });
 
-  test("in a user namespace nodes are bind-mounted from the host", () => {
-    expect(planDevices([], [], true)[0]).toEqual({ op: "BIND_DEV", args: ["/dev/null", "/dev/null"] });
+  test("in a user namespace nodes are bind-mounted from the host, naming the type and device runts-init checks", () => {
+    const ops = planDevices([{ type: "b", path: "/dev/sda", major: 8, minor: 0 }], [], true);
+    expect(ops[0]).toEqual({ op: "BIND_DEV", args: ["/dev/null", "/dev/null", 0o020000, 1, 3] });
+    expect(ops.find((o) => o.args[0] === "/dev/sda")).toEqual({ op: "BIND_DEV", args: ["/dev/sda", "/dev/sda", 0o060000, 8, 0] });
+  });
+
+  test("/dev/ptmx -> pts/ptmx without a devpts mount too; nothing for a /dev that is a bind mount (as runc)", () => {
+    expect(planDevices([], [], false).filter((o) => o.op === "SYMLINK").map((o) => o.args)).toContainEqual(["pts/ptmx", "/dev/ptmx"]);
+    expect(planDevices([{ type: "c", path: "/dev/ptmx", major: 5, minor: 2 }], [], false).filter((o) => o.args[1] === "/dev/ptmx")).toEqual([]);
+    expect(planDevices([], [{ destination: "/dev", type: "bind", source: "/dev", options: ["rbind"] }], false)).toEqual([]);
+    expect(planDevices([], [{ destination: "/dev/", source: "/dev", options: ["bind"] }], false)).toEqual([]);
+    expect(planDevices([], [{ destination: "/dev", type: "tmpfs", source: "tmpfs" }], false).length).toBeGreaterThan(0);
   });
 });
 
