@@ -476,7 +476,8 @@ static void op_symlink(const struct op *op) {
 
 static void op_mkdir(const struct op *op) { mkdir_in_root(s_arg(op, 0), (mode_t)u_arg(op, 1)); }
 
-static void op_pivot_root(void) {
+static void op_pivot_root(const struct op *op) {
+  (void)op;
   int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (oldroot < 0) fail("pivot_root: open /", "/", errno, NULL);
   if (fchdir(rootfd) < 0) fail("pivot_root: chdir", "", errno, NULL);
@@ -490,7 +491,8 @@ static void op_pivot_root(void) {
   if (chdir("/") < 0) fail("pivot_root: chdir /", "", errno, NULL);
 }
 
-static void op_move_root(void) {
+static void op_move_root(const struct op *op) {
+  (void)op;
   if (fchdir(rootfd) < 0) fail("move root: chdir", "", errno, NULL);
   if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail("move root", "/", errno, NULL);
   if (chroot(".") < 0) fail("chroot", "", errno, NULL);
@@ -655,7 +657,8 @@ static void op_lookup(const struct op *op) {
  * failure before that is reported there (see fail). The fifo is reached through the
  * state directory opened on the host; its mode (0622) lets a non-root container user
  * open it for writing. */
-static void op_wait_start(void) {
+static void op_wait_start(const struct op *op) {
+  (void)op;
   int fd;
   do fd = openat(statedir, "exec.fifo", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
@@ -785,7 +788,8 @@ static void op_sched(const struct op *op) {
   if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) fail("sched_setattr", "", errno, NULL);
 }
 
-static void op_loopback_up(void) {
+static void op_loopback_up(const struct op *op) {
+  (void)op;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
@@ -829,67 +833,84 @@ static void op_exec(const struct op *op) {
   fail("exec", path, err, NULL);
 }
 
-static void run_op(const struct op *op) {
-  switch (op->code) {
-  case OP_SYNC: op_sync(op); break;
-  case OP_READY:
-    send_msg(MSG_READY, 0, NULL, NULL);
-    ready_sent = 1;
-    break;
-  case OP_ROOTFS: op_rootfs(op); break;
-  case OP_MOUNT: op_mount(op); break;
-  case OP_BIND: op_bind(op); break;
-  case OP_SETATTR: op_setattr(op); break;
-  case OP_MKNOD: op_mknod(op); break;
-  case OP_BIND_DEV: op_bind_dev(op); break;
-  case OP_SYMLINK: op_symlink(op); break;
-  case OP_MKDIR: op_mkdir(op); break;
-  case OP_PIVOT_ROOT: op_pivot_root(); break;
-  case OP_MOVE_ROOT: op_move_root(); break;
-  case OP_MASK: op_mask(op); break;
-  case OP_READONLY: op_readonly(op); break;
-  case OP_REMOUNT_ROOT_RO: {
-    int fd = open("/", O_PATH | O_CLOEXEC);
-    if (fd < 0 || setattr_fd(fd, MOUNT_ATTR_RDONLY, 0, 0, 0) < 0) fail("remount root read-only", "/", errno, NULL);
-    close(fd);
-    break;
-  }
-  case OP_HOSTNAME: {
-    const char *n = s_arg(op, 0);
-    if (sethostname(n, strlen(n)) < 0) fail("sethostname", n, errno, NULL);
-    break;
-  }
-  case OP_DOMAINNAME: {
-    const char *n = s_arg(op, 0);
-    if (setdomainname(n, strlen(n)) < 0) fail("setdomainname", n, errno, NULL);
-    break;
-  }
-  case OP_WRITE_FILE: op_write_file(op); break;
-  case OP_RLIMIT: op_rlimit(op); break;
-  case OP_USER: op_user(op); break;
-  case OP_UMASK: umask((mode_t)u_arg(op, 0)); break;
-  case OP_CAPS: op_caps(op); break;
-  case OP_NO_NEW_PRIVS:
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("prctl no_new_privs", "", errno, NULL);
-    break;
-  case OP_CHDIR: op_chdir(op); break;
-  case OP_LOOKUP: op_lookup(op); break;
-  case OP_WAIT_START: op_wait_start(); break;
-  case OP_HOOK: op_hook(op); break;
-  case OP_EXEC: op_exec(op); break;
-  case OP_PERSONALITY:
-    if (personality((unsigned long)u_arg(op, 0)) < 0) fail("personality", "", errno, NULL);
-    break;
-  case OP_SECCOMP: op_seccomp(op); break;
-  case OP_SCHED: op_sched(op); break;
-  case OP_IOPRIO:
-    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)u_arg(op, 0)) < 0) fail("ioprio_set", "", errno, NULL);
-    break;
-  case OP_AFFINITY: op_affinity(op); break;
-  case OP_LOOPBACK_UP: op_loopback_up(); break;
-  default: fail("plan", "", 0, "unknown op");
-  }
+static void op_ready(const struct op *op) {
+  (void)op;
+  send_msg(MSG_READY, 0, NULL, NULL);
+  ready_sent = 1;
 }
+
+static void op_remount_root_ro(const struct op *op) {
+  (void)op;
+  int fd = open("/", O_PATH | O_CLOEXEC);
+  if (fd < 0 || setattr_fd(fd, MOUNT_ATTR_RDONLY, 0, 0, 0) < 0) fail("remount root read-only", "/", errno, NULL);
+  close(fd);
+}
+
+static void op_hostname(const struct op *op) {
+  const char *n = s_arg(op, 0);
+  if (sethostname(n, strlen(n)) < 0) fail("sethostname", n, errno, NULL);
+}
+
+static void op_domainname(const struct op *op) {
+  const char *n = s_arg(op, 0);
+  if (setdomainname(n, strlen(n)) < 0) fail("setdomainname", n, errno, NULL);
+}
+
+static void op_umask(const struct op *op) { umask((mode_t)u_arg(op, 0)); }
+
+static void op_no_new_privs(const struct op *op) {
+  (void)op;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("prctl no_new_privs", "", errno, NULL);
+}
+
+static void op_personality(const struct op *op) {
+  if (personality((unsigned long)u_arg(op, 0)) < 0) fail("personality", "", errno, NULL);
+}
+
+static void op_ioprio(const struct op *op) {
+  if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)u_arg(op, 0)) < 0) fail("ioprio_set", "", errno, NULL);
+}
+
+/* The ops the init runs; OP_CLONE is the parent's. An op without a handler is refused
+ * before anything is done. */
+static void (*const handlers[])(const struct op *) = {
+    [OP_SYNC] = op_sync,
+    [OP_READY] = op_ready,
+    [OP_ROOTFS] = op_rootfs,
+    [OP_MOUNT] = op_mount,
+    [OP_BIND] = op_bind,
+    [OP_SETATTR] = op_setattr,
+    [OP_MKNOD] = op_mknod,
+    [OP_BIND_DEV] = op_bind_dev,
+    [OP_SYMLINK] = op_symlink,
+    [OP_PIVOT_ROOT] = op_pivot_root,
+    [OP_MOVE_ROOT] = op_move_root,
+    [OP_MASK] = op_mask,
+    [OP_READONLY] = op_readonly,
+    [OP_HOSTNAME] = op_hostname,
+    [OP_DOMAINNAME] = op_domainname,
+    [OP_WRITE_FILE] = op_write_file,
+    [OP_RLIMIT] = op_rlimit,
+    [OP_USER] = op_user,
+    [OP_UMASK] = op_umask,
+    [OP_CAPS] = op_caps,
+    [OP_NO_NEW_PRIVS] = op_no_new_privs,
+    [OP_CHDIR] = op_chdir,
+    [OP_LOOKUP] = op_lookup,
+    [OP_WAIT_START] = op_wait_start,
+    [OP_HOOK] = op_hook,
+    [OP_EXEC] = op_exec,
+    [OP_REMOUNT_ROOT_RO] = op_remount_root_ro,
+    [OP_PERSONALITY] = op_personality,
+    [OP_SECCOMP] = op_seccomp,
+    [OP_SCHED] = op_sched,
+    [OP_IOPRIO] = op_ioprio,
+    [OP_AFFINITY] = op_affinity,
+    [OP_MKDIR] = op_mkdir,
+    [OP_LOOPBACK_UP] = op_loopback_up,
+};
+
+static int known_op(uint32_t code) { return code < sizeof handlers / sizeof *handlers && handlers[code]; }
 
 /* ---- the parent: clone the init into its namespaces and cgroup ---- */
 
@@ -912,6 +933,8 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < nops; i++)
     if (parse_frame(planframe.args[i].data, planframe.args[i].len, &ops[i]) < 0) fail("plan", "", EPROTO, "malformed op");
   if (nops == 0 || ops[0].code != OP_CLONE) fail("plan", "", EPROTO, "plan does not start with clone");
+  for (uint32_t i = 1; i < nops; i++)
+    if (!known_op(ops[i].code)) fail("plan", "", EPROTO, "unknown op");
 
   cur_op = "clone";
   uint64_t flags = u_arg(&ops[0], 0);
@@ -984,7 +1007,7 @@ int main(int argc, char **argv) {
     if (cgfd >= 0) close(cgfd);
     for (uint32_t i = 1; i < nops; i++) {
       cur_op = "plan";
-      run_op(&ops[i]);
+      handlers[ops[i].code](&ops[i]);
     }
     _exit(0);
   }

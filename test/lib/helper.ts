@@ -12,10 +12,21 @@ import { REPO } from "./harness";
 export const HELPER = path.join(REPO, "build/runts-init");
 
 const SHUT_WR = 1;
+const ECONNRESET = 104;
 let shutdownFn: ((fd: number, how: number) => number) | undefined;
 function shutdown(fd: number, how: number): number {
   shutdownFn ??= koffi.load("libc.so.6").func("int shutdown(int fd, int how)") as (fd: number, how: number) => number;
   return shutdownFn(fd, how);
+}
+
+/** A helper that exits with input left unread resets the socket (ECONNRESET): the end, too. */
+function readOrEof(fd: number, len: number): Uint8Array {
+  try {
+    return sys.readExactly(fd, len);
+  } catch (err) {
+    if ((err as { errno?: number }).errno === ECONNRESET) return new Uint8Array(0);
+    throw err;
+  }
 }
 
 export interface HelperResult {
@@ -63,10 +74,10 @@ export async function runHelper(input: Uint8Array, opts: { wrapper?: string[]; e
     }
     shutdown(ours, SHUT_WR);
     for (;;) {
-      const head = sys.readExactly(ours, 4);
+      const head = readOrEof(ours, 4);
       if (head.length < 4) break;
       const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
-      const body = sys.readExactly(ours, len);
+      const body = readOrEof(ours, len);
       if (body.length < len) break;
       messages.push(decodePayload(body));
     }
