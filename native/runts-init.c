@@ -677,9 +677,10 @@ static void op_sync(const struct op *op) {
   for (uint32_t i = 0; i < reply.argc && i < 2; i++) hook_states[i] = reply.args[i];
 }
 
-/* Milliseconds left until start + timeout seconds, for poll; -1 (no limit) without a timeout. */
+/* Milliseconds left until start + timeout seconds, for poll; -1 (no limit) without a
+ * timeout (or with one beyond 68 years). */
 static int ms_left(const struct timespec *start, uint64_t timeout) {
-  if (!timeout) return -1;
+  if (!timeout || timeout > INT32_MAX) return -1;
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   int64_t left = (int64_t)timeout * 1000 - ((int64_t)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000);

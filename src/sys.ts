@@ -1,5 +1,6 @@
 // Host-side syscalls that Node and Bun lack, through koffi on libc, for create and run
-// (the helper's memfd and socket, exec.fifo, openat2). The lock is in state/lock.ts.
+// (the helper's memfd and socket, exec.fifo, openat2). The commands on an existing
+// container use fast-libc.ts (bun:ffi) instead.
 import koffi from "koffi";
 import { RuntsError } from "./errors.ts";
 

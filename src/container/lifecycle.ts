@@ -108,13 +108,13 @@ function readAnswer(o: Opened, fd: number): Uint8Array {
   let deadline = Date.now() + FIFO_WAIT_MS;
   const buf = Buffer.alloc(4096);
   for (;;) {
-    // Until the init has opened its end, poll only in slices, to notice an init that died first.
-    const slice = received ? Math.min(deadline - Date.now(), 2 ** 31 - 1) : Math.min(deadline - Date.now(), 100);
-    if (pollOne(fd, POLLIN, Math.max(0, slice), fifo) === 0) {
-      if (!received && !initAlive(o.state)) {
-        // It may have written, exec'd and exited since the poll: look once more.
-        if (pollOne(fd, POLLIN, 0, fifo) === 0) throw new RuntsError("start", o.state.id, 0, "the container's init exited before it was started");
-        continue;
+    // Before its byte, the init is looked for between slices: nothing wakes the poll if it
+    // dies before opening the fifo. Once dead, the fifo is polled once more: it may have
+    // written, exec'd and exited since.
+    const wait = Math.max(0, Math.min(deadline - Date.now(), received ? 2 ** 31 - 1 : 100));
+    if (pollOne(fd, POLLIN, wait, fifo) === 0) {
+      if (!received && !initAlive(o.state) && pollOne(fd, POLLIN, 0, fifo) === 0) {
+        throw new RuntsError("start", o.state.id, 0, "the container's init exited before it was started");
       }
       if (Date.now() >= deadline) {
         if (received) stopAfterFailure(o);
