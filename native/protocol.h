@@ -27,20 +27,21 @@ enum {
   MSG_READY = 104, /* [] */
 };
 
-/* Ops. The first op of a plan must be OP_CLONE or OP_JOIN; the rest run in the
+/* Ops. The first op of a plan must be OP_CLONE; the rest run in the
  * container init, in order. */
 enum {
-  OP_CLONE = 1,        /* [flags, cgroupDir, stateDir, foreground, initialCpuSet, (nsType, nsPath)...] */
+  OP_CLONE = 1,        /* [flags, cgroupDir, stateDir, rootfs, foreground, initialCpuSet, (nsType, nsPath)...]
+                        * every path is opened (the rootfs tree cloned) before any setns */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
-  OP_ROOTFS = 4,       /* [path, propagation] make private/slave, bind rootfs on itself */
+  OP_ROOTFS = 4,       /* [propagation] make / private/slave, attach the rootfs tree at its path */
   OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks,
                           cover: if target existed, 1 give the new root its mode | 2 copy its contents in] */
   OP_BIND = 6,         /* [source, target, recursive, create] */
   OP_SETATTR = 7,      /* [target, attrSet, attrClr, propagation, recursive] */
-  OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid, hostFallback] */
-  OP_BIND_DEV = 9,     /* [path, hostPath] */
-  OP_SYMLINK = 10,     /* [target, linkpath] */
+  OP_MKNOD = 8,        /* [path, mode, major, minor, uid, gid, hostFallback] replaces the image's entry */
+  OP_BIND_DEV = 9,     /* [path, hostPath, type (S_IFCHR...), major, minor] hostPath must be that node */
+  OP_SYMLINK = 10,     /* [target, linkpath] replaces the image's entry */
   OP_PIVOT_ROOT = 11,  /* [] */
   OP_MOVE_ROOT = 12,   /* [] (--no-pivot: MS_MOVE + chroot) */
   OP_MASK = 13,        /* [path] */

@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -50,17 +52,21 @@ struct op {
 };
 
 static int sock = -1;
-static int rootfd = -1;   /* the container's root directory (O_PATH) */
+static int rootfd = -1;   /* the container's root: the rootfs mount, once attached */
+static int roottree = -1; /* detached copy of the rootfs tree, cloned on the host before any setns */
+static const char *rootfs_path; /* where the rootfs is attached in the container's mount namespace */
 static int statedir = -1; /* the container's state directory on the host (O_PATH) */
 static struct arg hook_states[2]; /* state JSON for createContainer (0) and startContainer (1) hooks */
-static int ready_sent;    /* after READY runts no longer listens: errors go to stderr too */
+static int ready_sent;    /* after READY runts no longer listens on the socket */
+static int startfifo = -1; /* exec.fifo, from WAIT_START until execve closes it (O_CLOEXEC) */
 static const char *exec_path; /* chosen by OP_LOOKUP */
 
 /* ---- messages ---- */
 
 static void put_u32(char *p, uint32_t v) { memcpy(p, &v, 4); }
 
-static void send_msg(uint32_t type, uint32_t argc, const char *const *data, const uint32_t *lens) {
+/* Writes one frame to fd: the control socket or, after WAIT_START, exec.fifo. */
+static int send_frame(int fd, uint32_t type, uint32_t argc, const char *const *data, const uint32_t *lens) {
   size_t total = 8;
   for (uint32_t i = 0; i < argc; i++) total += 4 + lens[i];
   char *buf = malloc(total + 4);
@@ -76,12 +82,17 @@ static void send_msg(uint32_t type, uint32_t argc, const char *const *data, cons
   }
   size_t done = 0;
   while (done < total + 4) {
-    ssize_t n = send(sock, buf + done, total + 4 - done, MSG_NOSIGNAL);
+    ssize_t n = fd == sock ? send(fd, buf + done, total + 4 - done, MSG_NOSIGNAL) : write(fd, buf + done, total + 4 - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += (size_t)n;
   }
   free(buf);
+  return done == total + 4 ? 0 : -1;
+}
+
+static void send_msg(uint32_t type, uint32_t argc, const char *const *data, const uint32_t *lens) {
+  send_frame(sock, type, argc, data, lens);
 }
 
 static void send_u64(uint32_t type, uint64_t v) {
@@ -98,11 +109,13 @@ static void send_str(uint32_t type, const char *s) {
 
 static uint64_t cur_index; /* the plan op being run, for errors */
 
-/* Reports a failure and ends the process. errno 0 means "not a syscall error". */
+/* Reports a failure and ends the process. errno 0 means "not a syscall error". Before
+ * READY runts reads the socket; from WAIT_START on, `runts start` reads exec.fifo. */
 static void __attribute__((noreturn)) fail(const char *op, const char *path, int err, const char *detail) {
   uint64_t e = (uint64_t)err;
   const char *d[5] = {op, path ? path : "", (const char *)&e, detail ? detail : "", (const char *)&cur_index};
   uint32_t l[5] = {(uint32_t)strlen(op), (uint32_t)strlen(d[1]), 8, (uint32_t)strlen(d[3]), 8};
+  if (startfifo >= 0 && send_frame(startfifo, MSG_ERROR, 5, d, l) == 0) _exit(1);
   if (ready_sent) dprintf(2, "runts-init: %s %s: %s%s%s\n", op, d[1], detail ? detail : "", detail && err ? ": " : "", err ? strerror(err) : "");
   else send_msg(MSG_ERROR, 5, d, l);
   _exit(1);
@@ -337,13 +350,19 @@ static int setattr_fd(int fd, uint64_t set, uint64_t clr, uint64_t propagation, 
   return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
 }
 
+/* The rootfs is the tree cloned on the host; the container's mount namespace (maybe a
+ * joined one) only provides the place where it is attached until pivot_root. */
 static void op_rootfs(const struct op *op) {
-  const char *path = s_arg(op, 0);
-  uint64_t propagation = u_arg(op, 1);
+  uint64_t propagation = u_arg(op, 0);
   if (mount(NULL, "/", NULL, (unsigned long)propagation, NULL) < 0) fail("make / private", "/", errno, NULL);
-  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) fail("bind rootfs", path, errno, NULL);
-  rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) fail("open rootfs", path, errno, NULL);
+  /* The clone shares the host mounts' peer groups: give it the same propagation as "/"
+   * (mount_setattr takes the type alone, recursion is AT_RECURSIVE). */
+  if (setattr_fd(roottree, 0, 0, propagation & ~(uint64_t)MS_REC, 1) < 0) fail("set rootfs propagation", rootfs_path, errno, NULL);
+  int at = open(rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (at < 0) fail("open rootfs mount point", rootfs_path, errno, NULL);
+  if (move_mount_fd(roottree, at) < 0) fail("attach rootfs", rootfs_path, errno, NULL);
+  close(at);
+  rootfd = roottree;
 }
 
 #define COVER_MODE 1
@@ -455,7 +474,44 @@ static void op_setattr(const struct op *op) {
   close(fd);
 }
 
-static void op_bind_dev(const struct op *op) { bind_at(s_arg(op, 1), s_arg(op, 0), 0, TARGET_FILE); }
+/* Removes whatever the image has at name in pfd (a file, a symlink, an empty directory):
+ * the entries the plan puts in /dev replace the image's, which are never trusted. */
+static void remove_entry(int pfd, const char *name, const char *path) {
+  if (unlinkat(pfd, name, 0) == 0 || errno == ENOENT) return;
+  if (errno == EISDIR && unlinkat(pfd, name, AT_REMOVEDIR) == 0) return;
+  fail("remove existing", path, errno, NULL);
+}
+
+/* Bind-mounts the host's node host onto path (the image's entry replaced), once fstat on
+ * the opened node shows the type and device the plan names: the node bound is the one
+ * checked. */
+static void bind_device(const char *host, const char *path, mode_t type, dev_t dev) {
+  int src = open(host, O_PATH | O_CLOEXEC);
+  struct stat st;
+  if (src < 0 || fstat(src, &st) < 0) fail("bind device: open host node", host, errno, NULL);
+  if ((st.st_mode & S_IFMT) != type || st.st_rdev != dev) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "not the %s %u:%u the plan names", S_ISBLK(type) ? "block device" : S_ISCHR(type) ? "char device" : "fifo",
+             major(dev), minor(dev));
+    fail("bind device", host, 0, detail);
+  }
+  int tree = open_tree_fd(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) fail("bind device", host, errno, NULL);
+  const char *name;
+  int pfd = open_parent("bind device", path, &name, 1);
+  remove_entry(pfd, name, path);
+  int tfd = openat(pfd, name, O_CREAT | O_EXCL | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (tfd < 0) fail("bind device: create target", path, errno, NULL);
+  if (move_mount_fd(tree, tfd) < 0) fail("bind device", path, errno, host);
+  close(tfd);
+  close(pfd);
+  close(tree);
+  close(src);
+}
+
+static void op_bind_dev(const struct op *op) {
+  bind_device(s_arg(op, 1), s_arg(op, 0), (mode_t)u_arg(op, 2), makedev((unsigned)u_arg(op, 3), (unsigned)u_arg(op, 4)));
+}
 
 static void op_mknod(const struct op *op) {
   const char *path = s_arg(op, 0);
@@ -463,19 +519,13 @@ static void op_mknod(const struct op *op) {
   dev_t dev = makedev((unsigned)u_arg(op, 2), (unsigned)u_arg(op, 3));
   const char *name;
   int pfd = open_parent("mknod", path, &name, 1);
-  /* Whatever the image left at this name is replaced: its /dev is not trusted. */
-  if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT) {
-    if (errno != EISDIR || unlinkat(pfd, name, AT_REMOVEDIR) < 0) fail("mknod: remove existing", path, errno, NULL);
-  }
+  remove_entry(pfd, name, path);
   if (mknodat(pfd, name, mode, dev) < 0) {
     /* Where mknod is not allowed (a user namespace, a nodev mount) the plan may name the
      * host's node to bind-mount instead. */
     if (errno != EPERM || op->argc < 7 || !*s_arg(op, 6)) fail("mknod", path, errno, NULL);
     close(pfd);
-    struct stat hs;
-    if (stat(s_arg(op, 6), &hs) < 0 || (hs.st_mode & S_IFMT) != (mode & S_IFMT) || hs.st_rdev != dev)
-      fail("mknod", path, EPERM, "and the host has no such device node to bind-mount instead");
-    bind_at(s_arg(op, 6), path, 0, TARGET_FILE);
+    bind_device(s_arg(op, 6), path, mode & S_IFMT, dev);
     return;
   }
   if (fchownat(pfd, name, (uid_t)u_arg(op, 4), (gid_t)u_arg(op, 5), AT_SYMLINK_NOFOLLOW) < 0)
@@ -489,18 +539,19 @@ static void op_mknod(const struct op *op) {
   close(pfd);
 }
 
-
 static void op_symlink(const struct op *op) {
   const char *target = s_arg(op, 0), *link = s_arg(op, 1);
   const char *name;
   int pfd = open_parent("symlink", link, &name, 0);
-  if (symlinkat(target, pfd, name) < 0 && errno != EEXIST) fail("symlink", link, errno, target);
+  remove_entry(pfd, name, link);
+  if (symlinkat(target, pfd, name) < 0) fail("symlink", link, errno, target);
   close(pfd);
 }
 
 static void op_mkdir(const struct op *op) { mkdir_in_root(s_arg(op, 0), (mode_t)u_arg(op, 1)); }
 
-static void op_pivot_root(void) {
+static void op_pivot_root(const struct op *op) {
+  (void)op;
   int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (oldroot < 0) fail("pivot_root: open /", "/", errno, NULL);
   if (fchdir(rootfd) < 0) fail("pivot_root: chdir", "", errno, NULL);
@@ -514,7 +565,8 @@ static void op_pivot_root(void) {
   if (chdir("/") < 0) fail("pivot_root: chdir /", "", errno, NULL);
 }
 
-static void op_move_root(void) {
+static void op_move_root(const struct op *op) {
+  (void)op;
   if (fchdir(rootfd) < 0) fail("move root: chdir", "", errno, NULL);
   if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail("move root", "/", errno, NULL);
   if (chroot(".") < 0) fail("chroot", "", errno, NULL);
@@ -610,6 +662,18 @@ static void op_caps(const struct op *op) {
     if (amb & (1ULL << c)) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
 }
 
+/* As runc: where the user namespace denies setgroups(2) (/proc/self/setgroups says
+ * "deny") the supplementary groups are left as they are; anywhere else a failure of
+ * setgroups is an error. */
+static int setgroups_denied(void) {
+  int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return 0;
+  char buf[16] = {0};
+  if (fd < 0 || read(fd, buf, sizeof buf - 1) < 0) fail("setgroups", "/proc/self/setgroups", errno, NULL);
+  close(fd);
+  return strncmp(buf, "deny", 4) == 0;
+}
+
 static void op_user(const struct op *op) {
   uid_t uid = (uid_t)u_arg(op, 0);
   gid_t gid = (gid_t)u_arg(op, 1);
@@ -617,7 +681,7 @@ static void op_user(const struct op *op) {
   gid_t *groups = calloc(n ? n : 1, sizeof(gid_t));
   if (!groups) fail("setgroups", "", ENOMEM, NULL);
   for (uint32_t i = 0; i < n; i++) groups[i] = (gid_t)u_arg(op, 2 + i);
-  if (setgroups(n, groups) < 0 && errno != EPERM) fail("setgroups", "", errno, NULL);
+  if (!setgroups_denied() && setgroups(n, groups) < 0) fail("setgroups", "", errno, NULL);
   if (setresgid(gid, gid, gid) < 0) fail("setgid", "", errno, NULL);
   /* Keep the permitted set across the uid change; OP_CAPS sets the final sets. */
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail("prctl keepcaps", "", errno, NULL);
@@ -662,16 +726,19 @@ static void op_lookup(const struct op *op) {
   fail("exec", name, err, strchr(name, '/') ? NULL : "executable file not found in $PATH");
 }
 
-/* Blocks until `runts start` opens exec.fifo for reading. The fifo is reached through
- * the state directory opened before pivot_root; its mode (0622) lets a non-root
- * container user open it for writing. */
-static void op_wait_start(void) {
+/* Blocks until `runts start` opens exec.fifo for reading, writes one byte and keeps the
+ * fifo open: execve closes it (O_CLOEXEC), which is the EOF `start` waits for, and a
+ * failure before that is reported there (see fail). The fifo is reached through the
+ * state directory opened on the host; its mode (0622) lets a non-root container user
+ * open it for writing. */
+static void op_wait_start(const struct op *op) {
+  (void)op;
   int fd;
   do fd = openat(statedir, "exec.fifo", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) fail("open exec.fifo", "", errno, NULL);
   if (write(fd, "0", 1) != 1) fail("write exec.fifo", "", errno, NULL);
-  close(fd);
+  startfifo = fd;
   close(statedir);
   statedir = -1;
 }
@@ -684,6 +751,25 @@ static void op_sync(const struct op *op) {
   for (uint32_t i = 0; i < reply.argc && i < 2; i++) hook_states[i] = reply.args[i];
 }
 
+/* Milliseconds left until start + timeout seconds, for poll; -1 (no limit) without a
+ * timeout (or with one beyond 68 years). */
+static int ms_left(const struct timespec *start, uint64_t timeout) {
+  if (!timeout || timeout > INT32_MAX) return -1;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  int64_t left = (int64_t)timeout * 1000 - ((int64_t)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000);
+  return left > 0 ? (int)(left > INT32_MAX ? INT32_MAX : left) : 0;
+}
+
+static void __attribute__((noreturn)) hook_fail(pid_t pid, const char *kind, const char *path, int err, const char *detail) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+  fail(kind, path, err, detail);
+}
+
+/* Runs a hook with the state JSON on its stdin. The hook need not read it: the write is
+ * non-blocking and stops when the hook exits, and the timeout covers it as well as the
+ * wait (SIGPIPE is ignored in the init). */
 static void op_hook(const struct op *op) {
   const char *kind = s_arg(op, 0);
   const struct arg *state = &hook_states[u_arg(op, 1) != 0];
@@ -693,34 +779,46 @@ static void op_hook(const struct op *op) {
   char **envp = v_arg(op, 5 + (uint32_t)nargs, op->argc - 5 - nargs);
   int in[2];
   if (pipe2(in, O_CLOEXEC) < 0) fail(kind, path, errno, "pipe");
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
   pid_t pid = fork();
   if (pid < 0) fail(kind, path, errno, "fork");
   if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);
     dup2(in[0], 0);
     execve(path, argv, envp);
     _exit(127);
   }
   close(in[0]);
-  if (state->len) {
-    ssize_t ignored = write(in[1], state->data, state->len);
-    (void)ignored;
-  }
-  close(in[1]);
-  int status;
-  struct timespec start, now, tick = {0, 1000000};
-  clock_gettime(CLOCK_MONOTONIC, &start);
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) hook_fail(pid, kind, path, errno, "pidfd_open");
+  if (fcntl(in[1], F_SETFL, O_NONBLOCK) < 0) hook_fail(pid, kind, path, errno, "pipe");
+  size_t off = 0;
   for (;;) {
-    pid_t r = waitpid(pid, &status, timeout ? WNOHANG : 0);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) fail(kind, path, errno, "wait");
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if ((uint64_t)(now.tv_sec - start.tv_sec) >= timeout) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      fail(kind, path, ETIMEDOUT, "hook timed out");
+    if (off == state->len && in[1] >= 0) {
+      close(in[1]);
+      in[1] = -1;
     }
-    nanosleep(&tick, NULL);
+    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = in[1], .events = POLLOUT}};
+    int n = poll(p, in[1] >= 0 ? 2 : 1, ms_left(&start, timeout));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) hook_fail(pid, kind, path, errno, "poll");
+    if (n == 0) {
+      char detail[64];
+      snprintf(detail, sizeof detail, "timed out after %llu s", (unsigned long long)timeout);
+      hook_fail(pid, kind, path, 0, detail);
+    }
+    if (p[0].revents) break;
+    ssize_t w = write(in[1], state->data + off, state->len - off);
+    if (w > 0) off += (size_t)w;
+    else if (errno == EPIPE) off = state->len; /* the hook closed its stdin: it has all it wants */
+    else if (errno != EAGAIN && errno != EINTR) hook_fail(pid, kind, path, errno, "write state to stdin");
   }
+  if (in[1] >= 0) close(in[1]);
+  close(pidfd);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) fail(kind, path, errno, "wait");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     char detail[64];
     if (WIFEXITED(status)) snprintf(detail, sizeof detail, "exit status %d", WEXITSTATUS(status));
@@ -765,7 +863,8 @@ static void op_sched(const struct op *op) {
   if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) fail("sched_setattr", "", errno, NULL);
 }
 
-static void op_loopback_up(void) {
+static void op_loopback_up(const struct op *op) {
+  (void)op;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
@@ -776,81 +875,117 @@ static void op_loopback_up(void) {
   close(fd);
 }
 
+/* Marks every fd from first up close-on-exec: leaked fds never reach the container, and
+ * exec.fifo stays open for an execve error. Where close_range is missing (an old kernel,
+ * a seccomp profile that predates it) /proc/self/fd lists the fds. */
+static void cloexec_from(unsigned first) {
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  if (errno != ENOSYS && errno != EINVAL) fail("close_range", "", errno, NULL);
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) fail("close fds (no close_range)", "/proc/self/fd", errno, NULL);
+  for (struct dirent *e; (e = readdir(d));) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] != '.' && fd >= (int)first && fd != dirfd(d) && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+      fail("close fds (no close_range)", e->d_name, errno, NULL);
+  }
+  closedir(d);
+}
+
 static void op_exec(const struct op *op) {
   uint64_t preserve = u_arg(op, 0), nargs = u_arg(op, 1);
   char **argv = v_arg(op, 2, nargs);
   char **envp = v_arg(op, 2 + (uint32_t)nargs, op->argc - 2 - nargs);
+  const char *path = exec_path ? exec_path : argv[0];
   close(sock);
-  syscall(SYS_close_range, 3 + (unsigned)preserve, ~0U, 0);
+  cloexec_from(3 + (unsigned)preserve);
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
-  execve(exec_path ? exec_path : argv[0], argv, envp);
-  dprintf(2, "runts: exec %s: %s\n", exec_path ? exec_path : argv[0], strerror(errno));
-  _exit(127);
+  signal(SIGPIPE, SIG_DFL);
+  execve(path, argv, envp);
+  int err = errno;
+  signal(SIGPIPE, SIG_IGN);
+  fail("exec", path, err, NULL);
 }
 
-static void run_op(const struct op *op) {
-  switch (op->code) {
-  case OP_SYNC: op_sync(op); break;
-  case OP_READY:
-    send_msg(MSG_READY, 0, NULL, NULL);
-    ready_sent = 1;
-    break;
-  case OP_ROOTFS: op_rootfs(op); break;
-  case OP_MOUNT: op_mount(op); break;
-  case OP_BIND: op_bind(op); break;
-  case OP_SETATTR: op_setattr(op); break;
-  case OP_MKNOD: op_mknod(op); break;
-  case OP_BIND_DEV: op_bind_dev(op); break;
-  case OP_SYMLINK: op_symlink(op); break;
-  case OP_MKDIR: op_mkdir(op); break;
-  case OP_PIVOT_ROOT: op_pivot_root(); break;
-  case OP_MOVE_ROOT: op_move_root(); break;
-  case OP_MASK: op_mask(op); break;
-  case OP_READONLY: op_readonly(op); break;
-  case OP_REMOUNT_ROOT_RO: {
-    int fd = open("/", O_PATH | O_CLOEXEC);
-    if (fd < 0 || setattr_fd(fd, MOUNT_ATTR_RDONLY, 0, 0, 0) < 0) fail("remount root read-only", "/", errno, NULL);
-    close(fd);
-    break;
-  }
-  case OP_HOSTNAME: {
-    const char *n = s_arg(op, 0);
-    if (sethostname(n, strlen(n)) < 0) fail("sethostname", n, errno, NULL);
-    break;
-  }
-  case OP_DOMAINNAME: {
-    const char *n = s_arg(op, 0);
-    if (setdomainname(n, strlen(n)) < 0) fail("setdomainname", n, errno, NULL);
-    break;
-  }
-  case OP_WRITE_FILE: op_write_file(op); break;
-  case OP_RLIMIT: op_rlimit(op); break;
-  case OP_USER: op_user(op); break;
-  case OP_UMASK: umask((mode_t)u_arg(op, 0)); break;
-  case OP_CAPS: op_caps(op); break;
-  case OP_NO_NEW_PRIVS:
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("prctl no_new_privs", "", errno, NULL);
-    break;
-  case OP_CHDIR: op_chdir(op); break;
-  case OP_LOOKUP: op_lookup(op); break;
-  case OP_WAIT_START: op_wait_start(); break;
-  case OP_HOOK: op_hook(op); break;
-  case OP_EXEC: op_exec(op); break;
-  case OP_PERSONALITY:
-    if (personality((unsigned long)u_arg(op, 0)) < 0) fail("personality", "", errno, NULL);
-    break;
-  case OP_SECCOMP: op_seccomp(op); break;
-  case OP_SCHED: op_sched(op); break;
-  case OP_IOPRIO:
-    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)u_arg(op, 0)) < 0) fail("ioprio_set", "", errno, NULL);
-    break;
-  case OP_AFFINITY: op_affinity(op); break;
-  case OP_LOOPBACK_UP: op_loopback_up(); break;
-  default: fail("plan", "", 0, "unknown op");
-  }
+static void op_ready(const struct op *op) {
+  (void)op;
+  send_msg(MSG_READY, 0, NULL, NULL);
+  ready_sent = 1;
 }
+
+static void op_remount_root_ro(const struct op *op) {
+  (void)op;
+  int fd = open("/", O_PATH | O_CLOEXEC);
+  if (fd < 0 || setattr_fd(fd, MOUNT_ATTR_RDONLY, 0, 0, 0) < 0) fail("remount root read-only", "/", errno, NULL);
+  close(fd);
+}
+
+static void op_hostname(const struct op *op) {
+  const char *n = s_arg(op, 0);
+  if (sethostname(n, strlen(n)) < 0) fail("sethostname", n, errno, NULL);
+}
+
+static void op_domainname(const struct op *op) {
+  const char *n = s_arg(op, 0);
+  if (setdomainname(n, strlen(n)) < 0) fail("setdomainname", n, errno, NULL);
+}
+
+static void op_umask(const struct op *op) { umask((mode_t)u_arg(op, 0)); }
+
+static void op_no_new_privs(const struct op *op) {
+  (void)op;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("prctl no_new_privs", "", errno, NULL);
+}
+
+static void op_personality(const struct op *op) {
+  if (personality((unsigned long)u_arg(op, 0)) < 0) fail("personality", "", errno, NULL);
+}
+
+static void op_ioprio(const struct op *op) {
+  if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)u_arg(op, 0)) < 0) fail("ioprio_set", "", errno, NULL);
+}
+
+/* The ops the init runs; OP_CLONE is the parent's. An op without a handler is refused
+ * before anything is done. */
+static void (*const handlers[])(const struct op *) = {
+    [OP_SYNC] = op_sync,
+    [OP_READY] = op_ready,
+    [OP_ROOTFS] = op_rootfs,
+    [OP_MOUNT] = op_mount,
+    [OP_BIND] = op_bind,
+    [OP_SETATTR] = op_setattr,
+    [OP_MKNOD] = op_mknod,
+    [OP_BIND_DEV] = op_bind_dev,
+    [OP_SYMLINK] = op_symlink,
+    [OP_PIVOT_ROOT] = op_pivot_root,
+    [OP_MOVE_ROOT] = op_move_root,
+    [OP_MASK] = op_mask,
+    [OP_READONLY] = op_readonly,
+    [OP_HOSTNAME] = op_hostname,
+    [OP_DOMAINNAME] = op_domainname,
+    [OP_WRITE_FILE] = op_write_file,
+    [OP_RLIMIT] = op_rlimit,
+    [OP_USER] = op_user,
+    [OP_UMASK] = op_umask,
+    [OP_CAPS] = op_caps,
+    [OP_NO_NEW_PRIVS] = op_no_new_privs,
+    [OP_CHDIR] = op_chdir,
+    [OP_LOOKUP] = op_lookup,
+    [OP_WAIT_START] = op_wait_start,
+    [OP_HOOK] = op_hook,
+    [OP_EXEC] = op_exec,
+    [OP_REMOUNT_ROOT_RO] = op_remount_root_ro,
+    [OP_PERSONALITY] = op_personality,
+    [OP_SECCOMP] = op_seccomp,
+    [OP_SCHED] = op_sched,
+    [OP_IOPRIO] = op_ioprio,
+    [OP_AFFINITY] = op_affinity,
+    [OP_MKDIR] = op_mkdir,
+    [OP_LOOPBACK_UP] = op_loopback_up,
+};
+
+static int known_op(uint32_t code) { return code < sizeof handlers / sizeof *handlers && handlers[code]; }
 
 /* ---- the parent: clone the init into its namespaces and cgroup ---- */
 
@@ -873,36 +1008,51 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < nops; i++)
     if (parse_frame(planframe.args[i].data, planframe.args[i].len, &ops[i]) < 0) fail("plan", "", EPROTO, "malformed op");
   if (nops == 0 || ops[0].code != OP_CLONE) fail("plan", "", EPROTO, "plan does not start with clone");
+  for (uint32_t i = 1; i < nops; i++)
+    if (!known_op(ops[i].code)) fail("plan", "", EPROTO, "unknown op");
 
   cur_op = "clone";
   uint64_t flags = u_arg(&ops[0], 0);
   const char *cgroup = s_arg(&ops[0], 1), *state_dir = s_arg(&ops[0], 2);
-  int foreground = u_arg(&ops[0], 3) != 0;
-  if (ops[0].argc < 5 || (ops[0].argc - 5) % 2) fail("clone", "", EPROTO, "malformed clone op");
-  if (ops[0].args[4].len) {
-    if (sched_setaffinity(0, ops[0].args[4].len, (cpu_set_t *)ops[0].args[4].data) < 0)
+  rootfs_path = s_arg(&ops[0], 3);
+  int foreground = u_arg(&ops[0], 4) != 0;
+  if (ops[0].argc < 6 || (ops[0].argc - 6) % 2) fail("clone", "", EPROTO, "malformed clone op");
+  if (ops[0].args[5].len) {
+    if (sched_setaffinity(0, ops[0].args[5].len, (cpu_set_t *)ops[0].args[5].data) < 0)
       fail("sched_setaffinity (execCPUAffinity.initial)", "", errno, NULL);
   }
-  /* Existing namespaces to join (user first, as runts orders them). */
-  for (uint32_t i = 5; i + 1 < ops[0].argc; i += 2) {
-    const char *path = s_arg(&ops[0], i + 1);
-    int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0) fail("open namespace", path, errno, NULL);
-    if (setns(nsfd, (int)u_arg(&ops[0], i)) < 0) fail("setns", path, errno, NULL);
-    close(nsfd);
-  }
 
+  /* Host paths are opened here, before any setns: a joined mount namespace may have
+   * other things (or nothing) at these paths. */
   statedir = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (statedir < 0) fail("open state directory", state_dir, errno, NULL);
-  /* The init starts its ops only after the parent has reported its pid, so that runts
-   * always learns the pid before any sync point or READY. */
-  int pidsent[2];
-  if (pipe2(pidsent, O_CLOEXEC) < 0) fail("pipe", "", errno, NULL);
   int cgfd = -1;
   if (*cgroup) {
     cgfd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cgfd < 0) fail("open cgroup", cgroup, errno, NULL);
   }
+  roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+
+  uint32_t njoin = (ops[0].argc - 6) / 2;
+  int *nsfds = calloc(njoin ? njoin : 1, sizeof(int));
+  if (!nsfds) fail("clone", "", ENOMEM, NULL);
+  for (uint32_t i = 0; i < njoin; i++) {
+    const char *path = s_arg(&ops[0], 7 + 2 * i);
+    nsfds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (nsfds[i] < 0) fail("open namespace", path, errno, NULL);
+  }
+  /* Existing namespaces to join (user first, as runts orders them). */
+  for (uint32_t i = 0; i < njoin; i++) {
+    if (setns(nsfds[i], (int)u_arg(&ops[0], 6 + 2 * i)) < 0) fail("setns", s_arg(&ops[0], 7 + 2 * i), errno, NULL);
+    close(nsfds[i]);
+  }
+  free(nsfds);
+
+  /* The init starts its ops only after the parent has reported its pid, so that runts
+   * always learns the pid before any sync point or READY. */
+  int pidsent[2];
+  if (pipe2(pidsent, O_CLOEXEC) < 0) fail("pipe", "", errno, NULL);
 
   /* Signals are runts' business: in the foreground it forwards them to the
    * container, so this process waits for the init without being interrupted. */
@@ -924,16 +1074,22 @@ int main(int argc, char **argv) {
     close(pidsent[0]);
     sigprocmask(SIG_SETMASK, &old, NULL);
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    /* The init writes to pipes whose reader may be gone (a hook's stdin, exec.fifo): a
+     * write error, not a death. Hooks and the container's process get SIGPIPE back. */
+    signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
     if (cgfd >= 0) close(cgfd);
     for (uint32_t i = 1; i < nops; i++) {
       cur_op = "plan";
       cur_index = i;
-      run_op(&ops[i]);
+      handlers[ops[i].code](&ops[i]);
     }
     _exit(0);
   }
+  close(roottree);
+  close(statedir);
+  if (cgfd >= 0) close(cgfd);
   send_u64(MSG_PID, (uint64_t)pid);
   close(sock);
   if (write(pidsent[1], "1", 1) != 1) return 1;

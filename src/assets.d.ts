@@ -4,8 +4,3 @@ declare module "*/runts-init" {
   export default path;
 }
 
-// A Node-API addon (koffi's engine), embedded and loaded by Bun.
-declare module "*.node" {
-  const addon: unknown;
-  export default addon;
-}

@@ -15,6 +15,7 @@ function load() {
     write: { args: ["i32", "ptr", "u64"], returns: "i64" },
     close: { args: ["i32"], returns: "i32" },
     flock: { args: ["i32", "i32"], returns: "i32" },
+    poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
     unlink: { args: ["ptr"], returns: "i32" },
     rmdir: { args: ["ptr"], returns: "i32" },
     mkdir: { args: ["ptr", "u32"], returns: "i32" },
@@ -89,6 +90,18 @@ export function readSome(fd: number, buf: Uint8Array, path = ""): number {
   }
 }
 
+/** Reads len bytes; fewer only at end of file. */
+export function readFull(fd: number, len: number, path = ""): Uint8Array {
+  const out = new Uint8Array(len);
+  let off = 0;
+  while (off < len) {
+    const n = readSome(fd, out.subarray(off), path);
+    if (n <= 0) break;
+    off += n;
+  }
+  return out.subarray(0, off);
+}
+
 export function writeAll(fd: number, data: Uint8Array, path = ""): void {
   for (let off = 0; off < data.length; ) {
     const rest = data.subarray(off);
@@ -121,7 +134,7 @@ export function readText(path: string): string {
   }
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
+export function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(chunks.reduce((n, ch) => n + ch.length, 0));
   let off = 0;
@@ -149,6 +162,18 @@ export function writeText(path: string, text: string, flags = O.WRONLY | O.CREAT
   } finally {
     close(fd);
   }
+}
+
+export const POLLIN = 0x1;
+
+/** poll(2) on one fd: its revents, or 0 when timeoutMs passed first. */
+export function pollOne(fd: number, events: number, timeoutMs: number, path: string): number {
+  const pfd = new Uint8Array(8);
+  const view = new DataView(pfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, events, true);
+  const n = check("poll", path, () => c().poll(pfd, 1, timeoutMs));
+  return n > 0 ? view.getInt16(6, true) : 0;
 }
 
 export function flock(fd: number, op: number, path: string): void {

@@ -2,12 +2,12 @@
 // and socketpair, exec.fifo, openat2, fd flags. Every command's plain file syscalls are in
 // libc.ts. koffi's native engine is loaded directly: its JS loader also loads node:util,
 // node:fs and node:module, ~6 ms per create (DESIGN.md, "Startup").
-import engine from "@koromix/koffi-linux-x64/linux_x64/koffi.node";
 import type Koffi from "koffi";
 import { RuntsError } from "./errors.ts";
 import { writeAll } from "./libc.ts";
 
-const koffi = engine as typeof Koffi;
+// require, not import: Bun loads Node-API addons only that way (the bundler embeds the file).
+const koffi = require("@koromix/koffi-linux-x64/linux_x64/koffi.node") as typeof Koffi;
 
 interface Libc {
   memfd_create(name: string, flags: number): number;

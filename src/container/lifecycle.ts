@@ -1,8 +1,9 @@
 // start, state, kill, delete, pause/resume: the commands on an existing container.
-import { allProcs, setFrozen } from "../cgroups/v2.ts";
+import { allProcs, killCgroup, setFrozen } from "../cgroups/v2.ts";
 import { errnoOf, RuntsError } from "../errors.ts";
+import { decodePayload, fieldInt, fieldString, Msg } from "../helper/protocol.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { close, O, open, readSome, unlink } from "../libc.ts";
+import { close, concat, O, open, POLLIN, pollOne, readSome, unlink } from "../libc.ts";
 import { validateId } from "../state/container-id.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { initAlive, statusOf, type Status } from "../state/status.ts";
@@ -62,33 +63,99 @@ export function stateJson(o: Opened): Record<string, unknown> {
   };
 }
 
-/** Releases the init blocked on exec.fifo: it reads the byte the init writes, then removes the fifo. */
+
+/** How long `start` waits for the init to open exec.fifo, and for it to execve after that. */
+const FIFO_WAIT_MS = 10_000;
+
+/**
+ * Releases the init blocked on exec.fifo and waits for its answer: the byte it writes once
+ * the fifo is open, then EOF when execve closes the fifo (O_CLOEXEC), or an error frame
+ * (op, path, errno, detail) when a step between the fifo and execve fails (a startContainer
+ * hook, the final CPU affinity, execve). The wait after the byte is bounded by the hooks'
+ * timeouts plus FIFO_WAIT_MS; a startContainer hook without a timeout may take as long as
+ * it runs (runc waits the same way). On an error the container is killed: it is stopped.
+ */
 export function releaseInit(o: Opened): void {
+  const fifo = o.dir.fifoPath;
   let fd: number;
   try {
-    fd = open(o.dir.fifoPath, O.RDONLY | O.NONBLOCK);
+    fd = open(fifo, O.RDONLY | O.NONBLOCK);
   } catch (err) {
-    throw new RuntsError("start: open exec.fifo", o.dir.fifoPath, errnoOf(err));
+    throw new RuntsError("start: open exec.fifo", fifo, errnoOf(err));
   }
+  let answer: Uint8Array;
   try {
-    const buf = new Uint8Array(1);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      let n = 0;
-      try {
-        n = readSome(fd, buf);
-      } catch (err) {
-        throw new RuntsError("start: read exec.fifo", o.dir.fifoPath, errnoOf(err));
-      }
-      if (n === 1) break;
-      if (!initAlive(o.state)) throw new RuntsError("start", o.state.id, 0, "the container's init exited before it was started");
-      if (Date.now() > deadline) throw new RuntsError("start", o.state.id, 0, "the container's init did not answer on exec.fifo");
-      sleepMs(1);
-    }
+    answer = readAnswer(o, fd);
   } finally {
     close(fd);
   }
-  unlink(o.dir.fifoPath);
+  unlink(fifo);
+  if (answer.length > 1) {
+    stopAfterFailure(o);
+    throw reportedError(o.state.id, answer.subarray(1));
+  }
+}
+
+/** Everything the init writes to exec.fifo until it closes it. */
+function readAnswer(o: Opened, fd: number): Uint8Array {
+  const fifo = o.dir.fifoPath;
+  const hooks = o.state.hooks?.startContainer ?? [];
+  const execWindow = hooks.every((h) => h.timeout) ? hooks.reduce((ms, h) => ms + h.timeout! * 1000, FIFO_WAIT_MS) : Infinity;
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  let deadline = Date.now() + FIFO_WAIT_MS;
+  const buf = new Uint8Array(4096);
+  for (;;) {
+    // Before its byte, the init is looked for between slices: nothing wakes the poll if it
+    // dies before opening the fifo. Once dead, the fifo is polled once more: it may have
+    // written, exec'd and exited since.
+    const wait = Math.max(0, Math.min(deadline - Date.now(), received ? 2 ** 31 - 1 : 100));
+    if (pollOne(fd, POLLIN, wait, fifo) === 0) {
+      if (!received && !initAlive(o.state) && pollOne(fd, POLLIN, 0, fifo) === 0) {
+        throw new RuntsError("start", o.state.id, 0, "the container's init exited before it was started");
+      }
+      if (Date.now() >= deadline) {
+        if (received) stopAfterFailure(o);
+        throw new RuntsError("start", o.state.id, 0, received ? "the container's init did not reach exec" : "the container's init did not answer on exec.fifo");
+      }
+      continue;
+    }
+    for (;;) {
+      let n: number;
+      try {
+        n = readSome(fd, buf, fifo);
+      } catch (err) {
+        throw new RuntsError("start: read exec.fifo", fifo, errnoOf(err));
+      }
+      if (n < 0) break; // EAGAIN: poll again
+      if (n === 0) {
+        if (!received) throw new RuntsError("start", o.state.id, 0, "the container's init exited before it was started");
+        return concat(chunks);
+      }
+      if (!received) deadline = Date.now() + execWindow;
+      chunks.push(buf.slice(0, n));
+      received += n;
+    }
+  }
+}
+
+/** The error frame the init wrote after its byte, as the RuntsError it describes. */
+function reportedError(id: string, frame: Uint8Array): RuntsError {
+  try {
+    const len = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(0, true);
+    const m = decodePayload(frame.subarray(4));
+    if (m.type !== Msg.ERROR || len !== frame.length - 4) throw new Error("not an error frame");
+    return new RuntsError(fieldString(m, 0), fieldString(m, 1), fieldInt(m, 2), fieldString(m, 3));
+  } catch {
+    return new RuntsError("start", id, 0, "the container's init failed and sent a malformed report");
+  }
+}
+
+/** Kills what is left of a container whose start failed and waits (briefly) for its init to go. */
+function stopAfterFailure(o: Opened): void {
+  killCgroup(o.state.cgroupDir);
+  const deadline = Date.now() + 2_000;
+  while (initAlive(o.state) && Date.now() < deadline) sleepMs(1);
 }
 
 export function start(ctx: Context, id: string): void {

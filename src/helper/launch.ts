@@ -2,7 +2,7 @@
 import helperImage from "../../build/runts-init" with { type: "file" };
 import { RuntsError, wrapSys } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { close, readSome, writeAll } from "../libc.ts";
+import { close, readFull, writeAll } from "../libc.ts";
 import * as sys from "../sys.ts";
 import {
   decodePayload,
@@ -31,25 +31,13 @@ export interface Launched {
   exited: Promise<number>;
 }
 
-/** Reads len bytes; fewer only at end of file. */
-function readExactly(fd: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  let off = 0;
-  while (off < len) {
-    const n = readSome(fd, out.subarray(off), "runts-init socket");
-    if (n <= 0) break;
-    off += n;
-  }
-  return out.subarray(0, off);
-}
-
 function readMessage(fd: number): Message | null {
-  const head = readExactly(fd, 4);
+  const head = readFull(fd, 4, "runts-init socket");
   if (head.length === 0) return null;
   if (head.length < 4) throw new RuntsError("read from runts-init", "", 0, "truncated message");
   const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
   if (len > MAX_FRAME) throw new RuntsError("read from runts-init", "", 0, `message of ${len} bytes`);
-  const body = readExactly(fd, len);
+  const body = readFull(fd, len, "runts-init socket");
   if (body.length < len) throw new RuntsError("read from runts-init", "", 0, "truncated message");
   return decodePayload(body);
 }

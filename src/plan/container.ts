@@ -43,10 +43,10 @@ export const SYNC_CREATE_RUNTIME = "createRuntime";
 const HOOK_STATE = { createContainer: 0, startContainer: 1 } as const;
 
 function hookOps(kind: keyof typeof HOOK_STATE, hooks: Hook[] | undefined): PlanOp[] {
-  return (hooks ?? []).map((h) => ({
+  return (hooks ?? []).map((h, i) => ({
     op: "HOOK" as const,
     args: [
-      `${kind} hook`,
+      `${kind} hook #${i}`,
       HOOK_STATE[kind],
       h.path,
       h.timeout ?? 0,
@@ -83,12 +83,13 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ns.cloneFlags,
         ctx.cgroupDir,
         ctx.stateDir,
+        ctx.rootfs,
         ctx.foreground ? 1 : 0,
         initialAffinity(spec),
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
-    { op: "ROOTFS", args: [ctx.rootfs, propagation.initial] },
+    { op: "ROOTFS", args: [propagation.initial] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
     { op: "MKDIR", args: [containerPath(spec.process!.cwd), 0o755] },

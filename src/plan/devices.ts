@@ -36,12 +36,24 @@ function hostNode(d: Device): string {
   return d.type === "p" ? "" : d.path;
 }
 
+/** A bind mount onto /dev: the container uses that /dev as it is (runc's needsSetupDev). */
+function devIsBound(mounts: Mount[] | undefined): boolean {
+  return (mounts ?? []).some(
+    (m) => containerPath(m.destination).replace(/\/+$/, "") === "/dev" && (m.type === "bind" || (m.options ?? []).some((o) => o === "bind" || o === "rbind")),
+  );
+}
+
 /**
  * Device nodes for the defaults plus linux.devices (a config entry replaces a default
- * of the same path), then runc's /dev symlinks. In a user namespace, where mknod is
- * not allowed, the host's node is bind-mounted instead.
+ * of the same path), then runc's /dev symlinks, /dev/ptmx -> pts/ptmx unless a device is
+ * configured there. Each replaces whatever the image has at its path (runc keeps an
+ * image's /dev/fd and friends where there is no /dev tmpfs; runts never trusts them). In a
+ * user namespace, where mknod is not allowed, the host's node is bind-mounted instead,
+ * once runts-init has checked it is the device planned. Nothing is done to a /dev that is
+ * a bind mount, as runc.
  */
 export function planDevices(devices: Device[] | undefined, mounts: Mount[] | undefined, userns: boolean): PlanOp[] {
+  if (devIsBound(mounts)) return [];
   const byPath = new Map<string, { d: Device; where: string }>();
   for (const d of DEFAULT_DEVICES) byPath.set(d.path, { d, where: "default device" });
   for (const [i, d] of (devices ?? []).entries()) {
@@ -55,9 +67,10 @@ export function planDevices(devices: Device[] | undefined, mounts: Mount[] | und
   }
   const ops: PlanOp[] = [];
   for (const { d, where } of byPath.values()) {
-    const mode = typeBits(d, where) | ((d.fileMode ?? 0o666) & 0o7777);
-    if (userns) ops.push({ op: "BIND_DEV", args: [d.path, d.path] });
-    else ops.push({ op: "MKNOD", args: [d.path, mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0, hostNode(d)] });
+    const type = typeBits(d, where);
+    const [major, minor] = d.type === "p" ? [0, 0] : [d.major ?? 0, d.minor ?? 0];
+    if (userns) ops.push({ op: "BIND_DEV", args: [d.path, d.path, type, major, minor] });
+    else ops.push({ op: "MKNOD", args: [d.path, type | ((d.fileMode ?? 0o666) & 0o7777), major, minor, d.uid ?? 0, d.gid ?? 0, hostNode(d)] });
   }
   const links: [string, string][] = [
     ["/proc/self/fd", "/dev/fd"],
@@ -65,8 +78,7 @@ export function planDevices(devices: Device[] | undefined, mounts: Mount[] | und
     ["/proc/self/fd/1", "/dev/stdout"],
     ["/proc/self/fd/2", "/dev/stderr"],
   ];
-  const hasDevpts = (mounts ?? []).some((m) => m.type === "devpts" && containerPath(m.destination) === "/dev/pts");
-  if (hasDevpts && !byPath.has("/dev/ptmx")) links.push(["pts/ptmx", "/dev/ptmx"]);
+  if (!byPath.has("/dev/ptmx")) links.push(["pts/ptmx", "/dev/ptmx"]);
   for (const [target, link] of links) ops.push({ op: "SYMLINK", args: [target, link] });
   return ops;
 }

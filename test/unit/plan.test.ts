@@ -76,7 +76,7 @@ describe("planContainer", () => {
     ).ops;
     const clone = ops[0]!.args;
     expect(clone[0]).toBe(0x00020000 | 0x20000000 | 0x04000000);
-    expect(clone.slice(5)).toEqual([0x10000000, "/proc/1/ns/user", 0x40000000, "/run/netns/a"]);
+    expect(clone.slice(6)).toEqual([0x10000000, "/proc/1/ns/user", 0x40000000, "/run/netns/a"]);
     expect(names(ops)).not.toContain("LOOPBACK_UP"); // the joined netns is not ours to change
   });
 
@@ -100,9 +100,9 @@ describe("planContainer", () => {
     const order = names(ops);
     expect(order.filter((n) => n === "SYNC")).toHaveLength(1);
     const hooks = ops.filter((o) => o.op === "HOOK");
-    expect(hooks.map((h) => h.args[0])).toEqual(["createContainer hook", "startContainer hook"]);
-    expect(hooks[0]!.args).toEqual(["createContainer hook", 0, "/bin/b", 3, 2, "b", "x", "K=V"]);
-    expect(hooks[1]!.args.slice(0, 3)).toEqual(["startContainer hook", 1, "/bin/c"]);
+    expect(hooks.map((h) => h.args[0])).toEqual(["createContainer hook #0", "startContainer hook #0"]);
+    expect(hooks[0]!.args).toEqual(["createContainer hook #0", 0, "/bin/b", 3, 2, "b", "x", "K=V"]);
+    expect(hooks[1]!.args.slice(0, 3)).toEqual(["startContainer hook #0", 1, "/bin/c"]);
     expect(order.indexOf("HOOK")).toBeLessThan(order.indexOf("PIVOT_ROOT"));
     expect(order.lastIndexOf("HOOK")).toBeGreaterThan(order.indexOf("WAIT_START"));
   });
@@ -378,8 +378,18 @@ describe("devices", () => {
     expect(() => planDevices([{ type: "c", path: "/dev/x" }], [], false)).toThrow(/needs major and minor/);
   });
 
-  test("in a user namespace nodes are bind-mounted from the host", () => {
-    expect(planDevices([], [], true)[0]).toEqual({ op: "BIND_DEV", args: ["/dev/null", "/dev/null"] });
+  test("in a user namespace nodes are bind-mounted from the host, naming the type and device runts-init checks", () => {
+    const ops = planDevices([{ type: "b", path: "/dev/sda", major: 8, minor: 0 }], [], true);
+    expect(ops[0]).toEqual({ op: "BIND_DEV", args: ["/dev/null", "/dev/null", 0o020000, 1, 3] });
+    expect(ops.find((o) => o.args[0] === "/dev/sda")).toEqual({ op: "BIND_DEV", args: ["/dev/sda", "/dev/sda", 0o060000, 8, 0] });
+  });
+
+  test("/dev/ptmx -> pts/ptmx without a devpts mount too; nothing for a /dev that is a bind mount (as runc)", () => {
+    expect(planDevices([], [], false).filter((o) => o.op === "SYMLINK").map((o) => o.args)).toContainEqual(["pts/ptmx", "/dev/ptmx"]);
+    expect(planDevices([{ type: "c", path: "/dev/ptmx", major: 5, minor: 2 }], [], false).filter((o) => o.args[1] === "/dev/ptmx")).toEqual([]);
+    expect(planDevices([], [{ destination: "/dev", type: "bind", source: "/dev", options: ["rbind"] }], false)).toEqual([]);
+    expect(planDevices([], [{ destination: "/dev/", source: "/dev", options: ["bind"] }], false)).toEqual([]);
+    expect(planDevices([], [{ destination: "/dev", type: "tmpfs", source: "tmpfs" }], false).length).toBeGreaterThan(0);
   });
 });
 
