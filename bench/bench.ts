@@ -6,6 +6,7 @@
  * runtime in turn (runts, runc, crun, runts, ...), so machine noise hits all of them alike.
  *
  * Scenarios (each runtime has its own --root /run/bench-<runtime>-<pid> and its own bundle):
+ *   csd        the issue's create -> start -> delete: the sum of those three steps of lifecycle
  *   lifecycle  create -> start -> kill KILL -> delete --force of `sleep 1000`, as one wall
  *              time and step by step (kill first: runc's delete --force of a *running*
  *              container sleeps 100 ms before it looks again, which is measured separately)
@@ -69,6 +70,7 @@ interface Runtime {
 }
 
 type MetricKey =
+  | "csd"
   | "lifecycle"
   | "create"
   | "start"
@@ -288,6 +290,7 @@ function versionLine(bin: string): string {
 /* ------------------------------------------------------------------ scenarios */
 
 const METRICS: MetricDef[] = [
+  { key: "csd", label: "create+start+delete (ms)", unit: "ms" },
   { key: "lifecycle", label: "create+start+kill+delete (ms)", unit: "ms" },
   { key: "create", label: "  create (ms)", unit: "ms" },
   { key: "start", label: "  start (ms)", unit: "ms" },
@@ -344,16 +347,17 @@ class Bench {
     writeConfig(r, this.base, ["/bin/sleep", "1000"], `/${id}`);
     const t0 = performance.now();
     const c = rt(r, "create", "--bundle", r.bundle, id);
-    if (!c.ok) return this.abort(["lifecycle", "create"], r, id, c.error);
+    if (!c.ok) return this.abort(["csd", "lifecycle", "create"], r, id, c.error);
     const s = rt(r, "start", id);
-    if (!s.ok) return this.abort(["lifecycle", "start"], r, id, s.error);
+    if (!s.ok) return this.abort(["csd", "lifecycle", "start"], r, id, s.error);
     const k = rt(r, "kill", id, "KILL");
-    if (!k.ok) return this.abort(["lifecycle", "kill"], r, id, k.error);
+    if (!k.ok) return this.abort(["csd", "lifecycle", "kill"], r, id, k.error);
     const d = rt(r, "delete", "--force", id);
     const total = performance.now() - t0;
-    if (!d.ok) return this.abort(["lifecycle", "delete"], r, id, d.error);
+    if (!d.ok) return this.abort(["csd", "lifecycle", "delete"], r, id, d.error);
     const left = this.leftover(r, id);
-    if (left) return this.abort(["lifecycle", "delete"], r, id, left);
+    if (left) return this.abort(["csd", "lifecycle", "delete"], r, id, left);
+    this.record("csd", r, c.ms + s.ms + d.ms);
     this.record("lifecycle", r, total);
     this.record("create", r, c.ms);
     this.record("start", r, s.ms);
