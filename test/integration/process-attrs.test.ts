@@ -658,6 +658,22 @@ describe("process attributes", () => {
     expectNoLeftovers();
   });
 
+  test("linux.sysctl: a namespaced key without its namespace (net.* with the host's network) is refused, host unchanged", () => {
+    const hostForward = readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8");
+    const cfg = (c: any) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== "network");
+      c.linux.sysctl = { "net.ipv4.ip_forward": hostForward.trim() === "1" ? "0" : "1" };
+    };
+    const oracle = create(RT_RUNC, cfg);
+    expect(oracle.r.code).not.toBe(0);
+    expect(oracle.r.stderr).toContain("net.ipv4.ip_forward");
+    const ran = create(RT_RUNTS, cfg);
+    expect(ran.r.code).not.toBe(0);
+    expect(ran.r.stderr).toMatch(/linux\.sysctl.*net\.ipv4\.ip_forward.*network namespace/);
+    expect(readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8")).toBe(hostForward);
+    expectNoLeftovers();
+  });
+
   test("hostname and domainname", () => {
     const hostHostname = readFileSync("/proc/sys/kernel/hostname", "utf8");
     const hostDomain = readFileSync("/proc/sys/kernel/domainname", "utf8");
