@@ -63,7 +63,6 @@ export function stateJson(o: Opened): Record<string, unknown> {
   };
 }
 
-
 /** How long `start` waits for the init to open exec.fifo, and for it to execve after that. */
 const FIFO_WAIT_MS = 10_000;
 
