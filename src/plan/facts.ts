@@ -1,4 +1,4 @@
-import { close, exists, fstat, O, open, readSome, readText, S_IFDIR, S_IFMT, S_IFREG, stat } from "../libc.ts";
+import { close, exists, fstat, O, open, readFull, readText, S_IFDIR, S_IFMT, S_IFREG, stat } from "../libc.ts";
 import { openInRoot } from "../sys.ts";
 
 /** What the planner needs to know about the host. The real one reads the host; tests pass a double. */
@@ -38,14 +38,7 @@ export const hostFacts: HostFacts = {
       fd = openInRoot(rootFd, path);
       const st = fstat(fd, path);
       if ((st.mode & S_IFMT) !== S_IFREG) return undefined;
-      const buf = new Uint8Array(Math.min(st.size, MAX_IMAGE_FILE));
-      let n = 0;
-      while (n < buf.length) {
-        const r = readSome(fd, buf.subarray(n), path);
-        if (r <= 0) break;
-        n += r;
-      }
-      return new TextDecoder().decode(buf.subarray(0, n));
+      return new TextDecoder().decode(readFull(fd, Math.min(st.size, MAX_IMAGE_FILE), path));
     } catch {
       return undefined;
     } finally {
