@@ -7,16 +7,23 @@ import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { containerState, forceCleanup, leftovers, parseMountinfoLine, requireRoot, ROOTS, RUNC, runtime, type RunResult, RUNTS, uniqueId } from "../lib/harness";
+import {
+  containerState,
+  forceCleanup,
+  leftovers,
+  parseMountinfoLine,
+  requireRoot,
+  RT_RUNC,
+  RT_RUNTS,
+  type RunResult,
+  type Runtime,
+  runtime,
+  uniqueId,
+} from "../lib/harness";
 import { type Bundle, makeBundle } from "../lib/rootfs";
 
-interface Runtime {
-  name: "runts" | "runc";
-  bin: string;
-  root: string;
-}
-const RT: Runtime = { name: "runts", bin: RUNTS, root: ROOTS.runts };
-const ORACLE: Runtime = { name: "runc", bin: RUNC, root: ROOTS.runc };
+const RT = RT_RUNTS;
+const ORACLE = RT_RUNC;
 
 const made: { rt: Runtime; id: string }[] = [];
 const bundles: Bundle[] = [];

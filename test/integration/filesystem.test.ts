@@ -8,33 +8,27 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
+  BOTH,
   forceCleanup,
+  hostMounts,
   leftovers,
   type MountinfoEntry,
-  parseMountinfoLine,
-  type ProbeInfo,
   probeInfo,
+  type ProbeInfo,
   requireRoot,
   ROOTS,
-  RUNC,
+  RT_RUNC,
+  RT_RUNTS,
   type RunResult,
-  RUNTS,
+  type Runtime,
   runtime,
+  RUNTS,
   uniqueId,
 } from "../lib/harness";
 import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
 
 // ---------------------------------------------------------------------------------------------
 // Local helpers (every test registers what it creates; afterEach removes it even on failure).
-
-interface Runtime {
-  name: "runts" | "runc";
-  bin: string;
-  root: string;
-}
-const RT_RUNTS: Runtime = { name: "runts", bin: RUNTS, root: ROOTS.runts };
-const RT_RUNC: Runtime = { name: "runc", bin: RUNC, root: ROOTS.runc };
-const BOTH = [RT_RUNC, RT_RUNTS];
 
 const containers: { rt: Runtime; id: string }[] = [];
 const bundles: Bundle[] = [];
@@ -51,13 +45,6 @@ function newBundle(opts: BundleOptions = {}): Bundle {
   const b = makeBundle(opts);
   bundles.push(b);
   return b;
-}
-
-function hostMounts(): MountinfoEntry[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map(parseMountinfoLine)
-    .filter((m): m is MountinfoEntry => m !== null);
 }
 
 /** Host mount points at or below dir. */

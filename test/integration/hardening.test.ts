@@ -33,31 +33,23 @@ import {
 import path from "node:path";
 import { encodePlan, Msg, type PlanOp } from "../../src/helper/protocol.ts";
 import {
+  BOTH,
   cgroupV2Root,
   containerState,
   forceCleanup,
+  hostMounts,
   leftovers,
-  type MountinfoEntry,
-  parseMountinfoLine,
   requireRoot,
   ROOTS,
-  RUNC,
-  RUNTS,
+  RT_RUNTS,
+  type Runtime,
   runtime,
+  RUNTS,
   uniqueId,
   waitFor,
 } from "../lib/harness";
 import { errorFields, runHelper } from "../lib/helper";
 import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
-
-interface Runtime {
-  name: "runts" | "runc";
-  bin: string;
-  root: string;
-}
-const RT_RUNTS: Runtime = { name: "runts", bin: RUNTS, root: ROOTS.runts };
-const RT_RUNC: Runtime = { name: "runc", bin: RUNC, root: ROOTS.runc };
-const BOTH = [RT_RUNC, RT_RUNTS];
 
 const containers: { rt: Runtime; id: string }[] = [];
 const bundles: Bundle[] = [];
@@ -76,13 +68,6 @@ function newBundle(opts: BundleOptions = {}): Bundle {
   const b = makeBundle(opts);
   bundles.push(b);
   return b;
-}
-
-function hostMounts(): MountinfoEntry[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map(parseMountinfoLine)
-    .filter((m): m is MountinfoEntry => m !== null);
 }
 
 function expectNoLeftovers(): void {

@@ -15,13 +15,14 @@ import {
   containerState,
   forceCleanup,
   leftovers,
-  type ProbeInfo,
   probeInfo,
+  type ProbeInfo,
   requireRoot,
   ROOTS,
-  RUNC,
+  RT_RUNC,
+  RT_RUNTS,
+  type Runtime,
   runtime,
-  RUNTS,
   type SpawnedRuntime,
   spawnRuntime,
   uniqueId,
@@ -29,15 +30,7 @@ import {
 } from "../lib/harness";
 import { type Bundle, makeBundle } from "../lib/rootfs";
 
-interface Runtime {
-  name: "runts" | "runc";
-  bin: string;
-  root: string;
-}
-
-const RUNTS_RT: Runtime = { name: "runts", bin: RUNTS, root: ROOTS.runts };
-const RUNC_RT: Runtime = { name: "runc", bin: RUNC, root: ROOTS.runc };
-const RUNTIMES: Runtime[] = [RUNTS_RT, RUNC_RT];
+const RUNTIMES: Runtime[] = [RT_RUNTS, RT_RUNC];
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
@@ -744,7 +737,7 @@ describe("what the container sees (runts, compared with runc)", () => {
 
   test("probe info inside a default container", () => {
     const b = bundleWith((c) => (c.hostname = "lifecycle-host"));
-    const info = runInfo(RUNTS_RT, b);
+    const info = runInfo(RT_RUNTS, b);
     expect(info.pid).toBe(1);
     expect(info.ppid).toBe(0);
     expect(info.hostname).toBe("lifecycle-host");
@@ -761,13 +754,13 @@ describe("what the container sees (runts, compared with runc)", () => {
     expect(fsAt("/sys")).toBe("sysfs");
     expect(fsAt("/sys/fs/cgroup")).toBeDefined();
     expect(info.mounts[0]!.mountPoint).toBe("/");
-    expect(runInfo(RUNC_RT, b).hostname).toBe("lifecycle-host");
+    expect(runInfo(RT_RUNC, b).hostname).toBe("lifecycle-host");
   }, TEST_TIMEOUT_MS);
 
   test("same identity, capabilities and mount points as under runc", () => {
     const b = bundleWith(() => {});
-    const runts = runInfo(RUNTS_RT, b);
-    const runc = runInfo(RUNC_RT, b);
+    const runts = runInfo(RT_RUNTS, b);
+    const runc = runInfo(RT_RUNC, b);
     for (const k of ["pid", "ppid", "uid", "gid", "euid", "egid", "groups", "hostname", "cwd", "exe", "noNewPrivs", "umask"] as const) {
       expect({ k, v: runts[k] }).toEqual({ k, v: runc[k] });
     }
@@ -782,30 +775,30 @@ describe("what the container sees (runts, compared with runc)", () => {
     const b = bundleWith(() => {});
     b.config.process.args = ["/bin/probe", "stat", "/work", "/work/main", ROOTS.runts, b.dir, "/tmp/" + path.basename(b.dir)];
     b.write();
-    const id = newId(RUNTS_RT, "in");
-    const r = rt$(RUNTS_RT, ["run", "--bundle", b.dir, id]);
+    const id = newId(RT_RUNTS, "in");
+    const r = rt$(RT_RUNTS, ["run", "--bundle", b.dir, id]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const stats = JSON.parse(r.stdout) as { path: string; exists: boolean }[];
     expect(stats.filter((s) => s.exists).map((s) => s.path)).toEqual([]);
-    expect(leftovers(id, RUNTS_RT.root)).toEqual([]);
+    expect(leftovers(id, RT_RUNTS.root)).toEqual([]);
   }, TEST_TIMEOUT_MS);
 
   test("with a cgroup namespace the container's cgroup is 0::/", () => {
     const b = bundleWith((c) => c.linux.namespaces.push({ type: "cgroup" }));
-    const info = runInfo(RUNTS_RT, b);
+    const info = runInfo(RT_RUNTS, b);
     expect(info.cgroup.filter((l) => l.startsWith("0::"))).toEqual(["0::/"]);
     for (const l of info.cgroup) expect(l).toMatch(/:\/$/);
-    expect(runInfo(RUNC_RT, b).cgroup.filter((l) => l.startsWith("0::"))).toEqual(["0::/"]);
+    expect(runInfo(RT_RUNC, b).cgroup.filter((l) => l.startsWith("0::"))).toEqual(["0::/"]);
   }, TEST_TIMEOUT_MS);
 
   test("without a cgroup namespace the container is in its own cgroup v2 directory", () => {
     const b = bundleWith(() => {});
-    const id = newId(RUNTS_RT, "in");
-    const r = rt$(RUNTS_RT, ["run", "--bundle", b.dir, id]);
+    const id = newId(RT_RUNTS, "in");
+    const r = rt$(RT_RUNTS, ["run", "--bundle", b.dir, id]);
     expect(r.code).toBe(0);
     expect(probeInfo(r.stdout).cgroup.filter((l) => l.startsWith("0::"))).toEqual([`0::/${id}`]);
-    expect(leftovers(id, RUNTS_RT.root)).toEqual([]);
+    expect(leftovers(id, RT_RUNTS.root)).toEqual([]);
   }, TEST_TIMEOUT_MS);
 });
 
@@ -817,7 +810,7 @@ describe("global flags runts does not support (runts)", () => {
     [["--rootless=true"], ROOTLESS],
   ] as const) {
     test(`${flags.join(" ")}: one clear error line (also in --log), nothing left behind`, () => {
-      const rt = RUNTS_RT;
+      const rt = RT_RUNTS;
       const b = pauseBundle();
       const logFile = path.join(tmpDir("runts-log-"), "log.json");
       for (const cmd of ["create", "run"]) {
@@ -848,7 +841,7 @@ describe("delete --force of a half-made container (runts)", () => {
   }
 
   test("runts create SIGKILLed while its createRuntime hook runs: delete --force leaves nothing", async () => {
-    const rt = RUNTS_RT;
+    const rt = RT_RUNTS;
     const id = newId(rt, "half");
     const token = `hooktoken-${uniqueId()}`;
     const dir = tmpDir("runts-hook-");
@@ -877,7 +870,7 @@ describe("delete --force of a half-made container (runts)", () => {
   }, TEST_TIMEOUT_MS);
 
   test("a state dir without state.json (create killed before writing it): delete --force removes it", () => {
-    const rt = RUNTS_RT;
+    const rt = RT_RUNTS;
     const id = newId(rt, "half");
     const dir = path.join(rt.root, id);
     mkdirSync(dir, { recursive: true });

@@ -10,14 +10,14 @@ import path from "node:path";
 import {
   forceCleanup,
   leftovers,
-  type ProbeInfo,
   probeInfo,
+  type ProbeInfo,
   requireRoot,
   type RlimitValue,
-  ROOTS,
-  RUNC,
+  RT_RUNC,
+  RT_RUNTS,
   type RunResult,
-  RUNTS,
+  type Runtime,
   runtime,
   uniqueId,
 } from "../lib/harness";
@@ -25,14 +25,6 @@ import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
 
 // ---------------------------------------------------------------------------------------------
 // Local helpers (every test registers what it creates; afterEach removes it even on failure).
-
-interface Runtime {
-  name: "runts" | "runc";
-  bin: string;
-  root: string;
-}
-const RT_RUNTS: Runtime = { name: "runts", bin: RUNTS, root: ROOTS.runts };
-const RT_RUNC: Runtime = { name: "runc", bin: RUNC, root: ROOTS.runc };
 
 const containers: { rt: Runtime; id: string }[] = [];
 const bundles: Bundle[] = [];

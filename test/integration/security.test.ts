@@ -14,20 +14,23 @@ import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, rea
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import {
+  BOTH,
   capMask,
   containerState,
   forceCleanup,
+  hostMounts,
   leftovers,
-  type MountinfoEntry,
-  parseMountinfoLine,
-  type ProbeInfo,
   probeInfo,
+  type ProbeInfo,
   requireRoot,
   ROOTS,
+  RT_RUNC,
+  RT_RUNTS,
   RUNC,
   type RunResult,
-  RUNTS,
+  type Runtime,
   runtime,
+  RUNTS,
   spawnRuntime,
   uniqueId,
   waitFor,
@@ -36,15 +39,6 @@ import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
 
 // ---------------------------------------------------------------------------------------------
 // Local helpers (every test registers what it creates; afterEach removes it even on failure).
-
-interface Runtime {
-  name: "runts" | "runc";
-  bin: string;
-  root: string;
-}
-const RT_RUNTS: Runtime = { name: "runts", bin: RUNTS, root: ROOTS.runts };
-const RT_RUNC: Runtime = { name: "runc", bin: RUNC, root: ROOTS.runc };
-const BOTH = [RT_RUNC, RT_RUNTS];
 
 const containers: { rt: Runtime; id: string }[] = [];
 const bundles: Bundle[] = [];
@@ -66,13 +60,6 @@ function newBundle(opts: BundleOptions = {}): Bundle {
 function hostPath(p: string): string {
   hostPaths.push(p);
   return p;
-}
-
-function hostMounts(): MountinfoEntry[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map(parseMountinfoLine)
-    .filter((m): m is MountinfoEntry => m !== null);
 }
 
 function mountsUnder(dir: string): string[] {

@@ -15,6 +15,17 @@ export const RUNC = existsSync("/usr/sbin/runc") ? "/usr/sbin/runc" : "runc";
 /** State roots passed with --root, one per runtime. */
 export const ROOTS = { runts: "/run/runts-test", runc: "/run/runc-test" } as const;
 
+/** A runtime under test, with its own state root. */
+export interface Runtime {
+  name: "runts" | "runc";
+  bin: string;
+  root: string;
+}
+export const RT_RUNTS: Runtime = { name: "runts", bin: RUNTS, root: ROOTS.runts };
+export const RT_RUNC: Runtime = { name: "runc", bin: RUNC, root: ROOTS.runc };
+/** The oracle first: runts's results are compared with runc's. */
+export const BOTH = [RT_RUNC, RT_RUNTS];
+
 export const isRoot = process.getuid?.() === 0;
 
 /** Integration tests call this first: they fail (never skip silently) when not root. */
@@ -214,6 +225,14 @@ export function parseMountinfoLine(line: string): MountinfoEntry | null {
     source: unescapeMountinfo(f[dash + 2]!),
     superOptions: f[dash + 3] ?? "",
   };
+}
+
+/** The host's mounts, from /proc/self/mountinfo. */
+export function hostMounts(): MountinfoEntry[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map(parseMountinfoLine)
+    .filter((m): m is MountinfoEntry => m !== null);
 }
 
 /** The cgroup v2 hierarchy: /sys/fs/cgroup on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one. */
