@@ -44,7 +44,7 @@ export const ATTR = {
   NOSYMFOLLOW: 0x200000,
 } as const;
 
-/** How runts-init opens a mount target (native/runts-init.c TARGET_*). */
+/** How runts-init opens a mount target (native/init.h TARGET_*). */
 const TARGET = { DIR: 1, FILE: 2, NO_SYMLINKS: 4 } as const;
 
 /** What runts-init does with the directory a new tmpfs covers, if there was one (OP_MOUNT). */
