@@ -136,6 +136,13 @@ void op_exec(const struct op *op);
 /* net.c */
 void op_loopback_up(const struct op *op);
 
+/* console.c */
+void console_prepare(const struct op *ops, uint32_t nops);
+void console_parent_after_clone(void);
+int console_relaying(void);
+int console_relay(pid_t pid);
+void op_console(const struct op *op);
+
 /* ops.c */
 int known_op(uint32_t code);
 

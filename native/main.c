@@ -79,6 +79,7 @@ int main(int argc, char **argv) {
     close(nsfds[i]);
   }
   free(nsfds);
+  console_prepare(ops, nops);
 
   /* The init starts its ops only after the parent has reported its pid, so that runts
    * always learns the pid before any sync point or READY. */
@@ -121,12 +122,14 @@ int main(int argc, char **argv) {
   close(roottree);
   close(statedir);
   if (cgfd >= 0) close(cgfd);
+  console_parent_after_clone();
   send_u64(MSG_PID, (uint64_t)pid);
   close(sock);
   if (write(pidsent[1], "1", 1) != 1) return 1;
   close(pidsent[0]);
   close(pidsent[1]);
   if (!foreground) return 0;
+  if (console_relaying()) return console_relay(pid);
   int status;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return 255;

@@ -67,6 +67,14 @@ enum {
   OP_AFFINITY = 33,    /* [mask bytes] */
   OP_MKDIR = 34,       /* [path, mode] */
   OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
+  OP_CONSOLE = 50,     /* [mode, socketFd, height, width] the pty, /dev/console, the master sent over the socket */
+};
+
+/* OP_CONSOLE's mode */
+enum {
+  CONSOLE_SOCKET = 0,    /* socketFd is the console socket runts connected (--console-socket) */
+  CONSOLE_RELAY = 1,     /* foreground run: runts-init's parent relays runts's stdio */
+  CONSOLE_RELAY_RAW = 2, /* the same, with runts's stdin (a terminal) in raw mode */
 };
 
 #endif

@@ -3,7 +3,7 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
+import { chmod, close, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
@@ -11,7 +11,7 @@ import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
-import { mkfifo } from "../sys.ts";
+import * as sys from "../sys.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
 
@@ -21,12 +21,23 @@ export interface CreateOptions {
   pidFile?: string;
   noPivot: boolean;
   preserveFds: number;
+  /** --console-socket: where the pty master of a detached process with a terminal goes. */
+  consoleSocket?: string;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
 }
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
-export async function create(ctx: Context, o: CreateOptions): Promise<{ state: StoredState; launched: Launched }> {
+export interface Created {
+  state: StoredState;
+  launched: Launched;
+  /** runts-init relays runts's stdio through the container's pty (foreground, process.terminal). */
+  relay: boolean;
+  /** Puts runts's terminal back as it was (the relay makes it raw); a no-op without one. */
+  restoreTerminal(): void;
+}
+
+export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
   checkPreservedFds(o.preserveFds);
   const id = validateId(o.id);
   const bundle = posix.resolve(o.bundle);
@@ -34,6 +45,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
   const dir = new StateDir(ctx.root, id);
   dir.create();
   let state: StoredState | undefined;
+  let consoleFd: number | undefined;
+  let restoreTerminal = () => {};
   try {
     const spec = loadSpec(bundle);
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
@@ -49,6 +62,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       foreground: o.foreground,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
+      console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
       facts: hostFacts,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
@@ -70,12 +84,17 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     };
     dir.write(state);
     createCgroup(cgroupDir);
-    mkfifo(dir.fifoPath, 0o622);
+    sys.mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
     const s = state;
+    // The helper makes the terminal raw; runts puts it back even if the helper is killed.
+    const terminal = plan.relay === "raw" ? sys.terminalAttrs(0) : undefined;
+    restoreTerminal = () => terminal && sys.setTerminalAttrs(0, terminal);
+    if (o.consoleSocket !== undefined && plan.ops.some((op) => op.op === "CONSOLE")) consoleFd = sys.connectUnix(o.consoleSocket);
     const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
+      consoleSocket: consoleFd,
       log: ctx.log,
       onPid(pid) {
         ctx.log.debug(`create ${id}: container init pid ${pid}`);
@@ -100,11 +119,14 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     ctx.log.debug(`create ${id}: created, waiting on exec.fifo`);
     if (o.pidFile) writePidFile(o.pidFile, state.pid);
     dir.unlock();
-    return { state, launched };
+    return { state, launched, relay: plan.relay !== undefined, restoreTerminal };
   } catch (err) {
     if (state) destroy(state);
     dir.remove();
+    restoreTerminal();
     throw err;
+  } finally {
+    if (consoleFd !== undefined) close(consoleFd);
   }
 }
 

@@ -22,11 +22,13 @@ const FORWARDED = [
 
 /** create + start; in the foreground, waits and returns the container's exit status (128+N if killed). */
 export async function run(ctx: Context, o: RunOptions): Promise<number> {
-  const { state, launched } = await create(ctx, { ...o, foreground: !o.detach });
+  const { state, launched, relay, restoreTerminal } = await create(ctx, { ...o, foreground: !o.detach });
   try {
     start(ctx, o.id);
   } catch (err) {
     remove(ctx, o.id, true);
+    await launched.exited;
+    restoreTerminal();
     throw err;
   }
   if (o.detach) return 0;
@@ -35,9 +37,12 @@ export async function run(ctx: Context, o: RunOptions): Promise<number> {
       process.kill(state.pid, sig);
     } catch {}
   };
-  for (const s of FORWARDED) process.on(s, forward);
+  // With a terminal the relay resizes the pty on SIGWINCH; the kernel tells the process.
+  const forwarded = FORWARDED.filter((s) => !(relay && s === "SIGWINCH"));
+  for (const s of forwarded) process.on(s, forward);
   const status = await launched.exited;
-  for (const s of FORWARDED) process.off(s, forward);
+  for (const s of forwarded) process.off(s, forward);
+  restoreTerminal();
   if (!o.keep) remove(ctx, o.id, true);
   return status;
 }

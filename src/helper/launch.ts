@@ -10,6 +10,7 @@ import {
   encodePlan,
   fieldInt,
   fieldString,
+  helperFd,
   MAX_FRAME,
   Msg,
   type Message,
@@ -19,6 +20,8 @@ import {
 export interface LaunchOptions {
   /** Caller fds 3..3+n-1 passed through to the container (--preserve-fds). */
   preserveFds: number;
+  /** The connected --console-socket, passed on as helperFd.consoleSocket. */
+  consoleSocket?: number;
   log: Logger;
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
@@ -83,9 +86,9 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
   let helper: ReturnType<typeof Bun.spawn>;
   try {
     helper = wrapSys("start runts-init", "", () =>
-      Bun.spawn([`/proc/self/fd/${memfd}`, String(3 + opts.preserveFds)], {
+      Bun.spawn([`/proc/self/fd/${memfd}`, String(helperFd.control(opts.preserveFds))], {
         argv0: "runts-init",
-        stdio: ["inherit", "inherit", "inherit", ...preserved, theirs],
+        stdio: ["inherit", "inherit", "inherit", ...preserved, theirs, ...(opts.consoleSocket === undefined ? [] : [opts.consoleSocket])],
         env: {},
       }),
     );

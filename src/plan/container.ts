@@ -2,8 +2,9 @@
 // (runc's specconv). Pure: host facts come in through HostFacts.
 import { posix } from "node:path";
 import { ConfigError } from "../errors.ts";
-import type { PlanOp } from "../helper/protocol.ts";
+import { ConsoleMode, type PlanOp } from "../helper/protocol.ts";
 import type { Hook, Spec } from "../spec/types.ts";
+import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
@@ -22,12 +23,16 @@ export interface CreateContext {
   foreground: boolean;
   noPivot: boolean;
   preserveFds: number;
+  /** Where a terminal's pty master goes (process.terminal). */
+  console?: Pick<ConsoleRequest, "socket" | "stdinIsTty">;
   facts: HostFacts;
 }
 
 export interface ContainerPlan {
   ops: PlanOp[];
   warnings: string[];
+  /** runts-init's parent relays runts's stdio through the pty (foreground run with a terminal). */
+  relay: "raw" | "plain" | undefined;
   /** Set by runts on /proc/PID/oom_score_adj from the host, as runc does. */
   oomScoreAdj?: number;
 }
@@ -70,6 +75,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
+  const consoleOp = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds });
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
@@ -103,6 +109,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   if (propagation.final) {
     ops.push({ op: "SETATTR", args: ["/", 0, 0, propagation.final.flag, propagation.final.recursive ? 1 : 0] });
   }
+  // After the mounts and before /dev and the root turn read-only, as runc's setupConsole.
+  if (consoleOp) ops.push(consoleOp);
   if (spec.hostname !== undefined) {
     if (!ns.has("uts")) throw new ConfigError("hostname: needs a new uts namespace");
     ops.push({ op: "HOSTNAME", args: [spec.hostname] });
@@ -121,5 +129,6 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
+  const relay = consoleOp?.args[0] === ConsoleMode.RELAY_RAW ? "raw" : consoleOp?.args[0] === ConsoleMode.RELAY ? "plain" : undefined;
+  return { ops, warnings: proc.warnings, relay, oomScoreAdj: spec.process?.oomScoreAdj };
 }

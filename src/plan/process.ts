@@ -38,7 +38,6 @@ export function homeFromPasswd(passwd: string | undefined, uid: number): string 
 /** process.* -> ops, except seccomp and hooks (planned by their own modules). passwd: the image's /etc/passwd. */
 export function planProcess(p: Process | undefined, preserveFds: number, lastCap: number, passwd?: string): ProcessPlan {
   if (!p) throw new ConfigError("process: required to create a container");
-  if (p.terminal) throw new ConfigError("process.terminal: terminals (--console-socket) are not supported by runts yet; set it to false");
   if (!p.args?.length) throw new ConfigError("process.args: must name the program to run");
   if (!posix.isAbsolute(p.cwd)) throw new ConfigError(`process.cwd: must be an absolute path (got ${JSON.stringify(p.cwd)})`);
   const env = [...(p.env ?? [])];
