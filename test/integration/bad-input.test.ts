@@ -386,7 +386,7 @@ describe("bad command lines", () => {
         const id = newId(RT);
         const r = run(RT, [cmd, "--preserve-fds", n, "--bundle", b.dir, id]);
         expectOneLineError(r, /--preserve-fds/, /non-negative whole number/, quoteRe(JSON.stringify(n)));
-        expect(r.code).toBe(2);
+        expect(r.code).toBe(1); // runc's status for a usage error
         expectNothingLeft(RT, id);
       }
     }
