@@ -143,6 +143,9 @@ int console_relaying(void);
 int console_relay(pid_t pid);
 void op_console(const struct op *op);
 
+/* mempolicy.c */
+void op_mempolicy(const struct op *op);
+
 /* ops.c */
 int known_op(uint32_t code);
 

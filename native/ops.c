@@ -39,6 +39,7 @@ void (*const handlers[])(const struct op *) = {
     [OP_MKDIR] = op_mkdir,
     [OP_LOOPBACK_UP] = op_loopback_up,
     [OP_CONSOLE] = op_console,
+    [OP_MEMPOLICY] = op_mempolicy,
 };
 
 int known_op(uint32_t code) { return code < sizeof handlers / sizeof *handlers && handlers[code]; }

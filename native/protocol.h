@@ -68,6 +68,7 @@ enum {
   OP_MKDIR = 34,       /* [path, mode] */
   OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
   OP_CONSOLE = 50,     /* [mode, socketFd, height, width] the pty, /dev/console, the master sent over the socket */
+  OP_MEMPOLICY = 51,   /* [mode | flags, node mask bytes] set_mempolicy (linux.memoryPolicy) */
 };
 
 /* OP_CONSOLE's mode */

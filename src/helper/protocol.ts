@@ -51,6 +51,7 @@ export const Op = {
   MKDIR: 34,
   LOOPBACK_UP: 35,
   CONSOLE: 50,
+  MEMPOLICY: 51,
 } as const;
 
 /** OP_CONSOLE's mode. */

@@ -7,6 +7,7 @@ import type { Hook, Spec } from "../spec/types.ts";
 import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
+import { planMemoryPolicy } from "./mempolicy.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
@@ -70,6 +71,11 @@ export function rootfsPath(spec: Spec, bundle: string): string {
 
 export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const linux = spec.linux ?? {};
+  const hasMountNs = (linux.namespaces ?? []).some((n) => n.type === "mount");
+  if (!hasMountNs && (linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
+    // runc's check, and its words.
+    throw new ConfigError("linux.namespaces: unable to restrict sys entries (linux.maskedPaths, linux.readonlyPaths) without a private MNT namespace");
+  }
   const ns = planNamespaces(linux.namespaces);
   const passwd = spec.process?.env?.some((e) => e.startsWith("HOME=")) ? undefined : ctx.facts.readInRoot(ctx.rootfs, "/etc/passwd");
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
@@ -125,7 +131,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...mounts.final);
   if (spec.root?.readonly) ops.push({ op: "REMOUNT_ROOT_RO", args: [] });
   if (ns.has("network") && !ns.join.some((j) => j.type === "network")) ops.push({ op: "LOOPBACK_UP", args: [] });
-  ops.push(...planProcessAttributes(spec));
+  ops.push(...planProcessAttributes(spec), ...planMemoryPolicy(spec));
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);

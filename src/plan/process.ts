@@ -52,7 +52,7 @@ export function planProcess(p: Process | undefined, preserveFds: number, lastCap
     setup.push({ op: "RLIMIT", args: [rlimitNumber(r.type, `${where}.type`), rlimitValue(r.soft), rlimitValue(r.hard)] });
   }
   const u = p.user;
-  setup.push({ op: "USER", args: [u.uid, u.gid, ...(u.additionalGids ?? [])] });
+  setup.push({ op: "USER", args: [u.uid, u.gid ?? 0, ...(u.additionalGids ?? [])] });
   setup.push({ op: "UMASK", args: [u.umask ?? 0o022] });
   const caps = capabilityMasks(p.capabilities, lastCap);
   setup.push({
