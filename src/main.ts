@@ -5,8 +5,7 @@ import { RuntsError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { writeStdout, writeStderr } from "./stdio.ts";
 
-export const VERSION = "0.1.0";
-const SPEC_VERSION = "1.2.0";
+import { SPEC_VERSION, VERSION } from "./version.ts";
 
 /** `-h`/`--help` after a command: its help, as runc prints it. */
 const HELP: FlagSpec = { name: "help", alias: ["h"], type: "boolean", describe: "show help" };

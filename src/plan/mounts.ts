@@ -337,3 +337,6 @@ export function rootPropagation(value: string | undefined): { initial: number; f
   if (!p) throw new ConfigError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(value)}`);
   return { initial: (p.flag === MS.PRIVATE ? MS.PRIVATE : MS.SLAVE) | MS.REC, final: p };
 }
+
+/** Every option name runts gives a meaning (anything else is filesystem data): `features`. */
+export const MOUNT_OPTION_NAMES: string[] = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), "tmpcopyup"].sort();
