@@ -3,12 +3,13 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
+import { chmod, exists, O, readTextIfAny, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
+import { writePidFile } from "../state/pid-file.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
 import { mkfifo } from "../sys.ts";
@@ -112,12 +113,4 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
   return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
-}
-
-/** Writes a pid file atomically (managers read it as soon as it appears). */
-function writePidFile(path: string, pid: number): void {
-  const abs = posix.resolve(path);
-  const tmp = posix.join(posix.dirname(abs), `.${posix.basename(abs)}.${process.pid}.tmp`);
-  wrapSys("write pid file", tmp, () => writeText(tmp, String(pid)));
-  wrapSys("write pid file", abs, () => rename(tmp, abs));
 }

@@ -23,6 +23,11 @@ export interface LaunchOptions {
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
   onSync(name: string): string[];
+  /**
+   * "ready" (create): the plan ends its conversation with READY. "exec" (exec): it has no
+   * READY; the socket's EOF after the PID is the process's execve (close-on-exec).
+   */
+  until?: "ready" | "exec";
 }
 
 export interface Launched {
@@ -73,7 +78,7 @@ function helperError(m: Message, plan: PlanOp[]): RuntsError {
   return new RuntsError(fieldString(m, 0), fieldString(m, 1), errno, detail, field);
 }
 
-/** Runs the plan up to OP_READY: the container init then waits on exec.fifo. */
+/** Runs the plan up to OP_READY (the container init then waits on exec.fifo), or for exec up to execve. */
 export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launched> {
   const image = await Bun.file(helperImage).bytes();
   const memfd = sys.sealedMemfd("runts-init", image);
@@ -102,6 +107,7 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
     for (;;) {
       const m = readMessage(ours);
       if (!m) {
+        if (opts.until === "exec" && pid > 0) return { pid, exited };
         throw new RuntsError("container init", "", 0, "exited during setup without reporting an error");
       }
       switch (m.type) {
