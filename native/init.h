@@ -70,12 +70,17 @@ extern void (*const handlers[])(const struct op *);
 #define COVER_MODE 1
 #define COVER_CONTENTS 2
 
+/* OP_CLONE's foreground field: wait for the process and exit with its status; also reap
+ * what is orphaned to this process (run's subreaper). */
+#define FOREGROUND_WAIT 1
+#define FOREGROUND_SUBREAPER 2
+
 /* What the parent prepares for clone3: by OP_CLONE (main.c) or OP_JOIN (join.c). */
 struct birth {
   uint64_t flags;       /* CLONE_NEW* for clone3 */
   const char *cgroup;   /* for errors */
   int cgfd;             /* CLONE_INTO_CGROUP target, or -1 */
-  int foreground;       /* wait for the process and exit with its status */
+  int foreground;       /* FOREGROUND_* bits */
   int initfd;           /* OP_JOIN: pidfd of the container's init, or -1 */
   uint64_t child_setns; /* namespaces the new process joins through initfd itself */
 };

@@ -40,7 +40,7 @@ void prepare_join(const struct op *join, struct birth *b) {
   b->cgroup = s_arg(join, 1);
   pid_t pid = (pid_t)u_arg(join, 2);
   const char *start = s_arg(join, 3);
-  b->foreground = u_arg(join, 4) != 0;
+  b->foreground = u_arg(join, 4) ? FOREGROUND_WAIT : 0;
   set_initial_affinity(&join->args[5]);
   b->cgfd = open_cgroup(b->cgroup);
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec by itself */

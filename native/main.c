@@ -26,7 +26,7 @@ static void prepare_clone(const struct op *clone, struct birth *b) {
   b->flags = u_arg(clone, 0);
   const char *cgroup = s_arg(clone, 1), *state_dir = s_arg(clone, 2);
   rootfs_path = s_arg(clone, 3);
-  b->foreground = u_arg(clone, 4) != 0;
+  b->foreground = (int)u_arg(clone, 4);
   if (clone->argc < 6 || (clone->argc - 6) % 2) fail("clone", "", EPROTO, "malformed clone op");
   set_initial_affinity(&clone->args[5]);
 
@@ -107,6 +107,7 @@ int main(int argc, char **argv) {
   if (ops[0].code == OP_CLONE) prepare_clone(&ops[0], &b);
   else prepare_join(&ops[0], &b);
 
+  if ((b.foreground & FOREGROUND_SUBREAPER) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("prctl subreaper", "", errno, NULL);
   /* The init starts its ops only after the parent has reported its pid, so that runts
    * always learns the pid before any sync point or READY. */
   int pidsent[2];
@@ -167,10 +168,12 @@ int main(int argc, char **argv) {
   if (write(pidsent[1], "1", 1) != 1) return 1;
   close(pidsent[0]);
   close(pidsent[1]);
-  if (!b.foreground) return 0;
+  if (!(b.foreground & FOREGROUND_WAIT)) return 0;
   int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return 255;
+  /* As a subreaper it also reaps what is orphaned to it, until the init is gone. */
+  pid_t reaped;
+  while ((reaped = waitpid(b.foreground & FOREGROUND_SUBREAPER ? -1 : pid, &status, 0)) != pid)
+    if (reaped < 0 && errno != EINTR) return 255;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
 }

@@ -30,7 +30,7 @@ enum {
 /* Ops. The first op of a plan must be OP_CLONE; the rest run in the
  * container init, in order. */
 enum {
-  OP_CLONE = 1,        /* (or OP_JOIN) [flags, cgroupDir, stateDir, rootfs, foreground, initialCpuSet, (nsType, nsPath)...]
+  OP_CLONE = 1,        /* (or OP_JOIN) [flags, cgroupDir, stateDir, rootfs, foreground (1 wait | 2 subreaper), initialCpuSet, (nsType, nsPath)...]
                         * every path is opened (the rootfs tree cloned) before any setns */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */

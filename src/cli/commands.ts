@@ -29,7 +29,7 @@ export const COMMANDS: CommandSpec[] = [
     name: "create",
     describe: "create a container (its process waits for `start`)",
     usage: "create [flags] <container-id>",
-    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds],
+    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, pidfdSocket],
     load: () => import("./create.ts"),
   },
   {
@@ -50,7 +50,9 @@ export const COMMANDS: CommandSpec[] = [
       noPivot,
       noNewKeyring,
       preserveFds,
+      pidfdSocket,
       { name: "detach", alias: ["d"], type: "boolean", describe: "detach from the container's process" },
+      { name: "no-subreaper", type: "boolean", describe: "do not reap the processes orphaned to runts (as PR_SET_CHILD_SUBREAPER)" },
       { name: "keep", type: "boolean", describe: "do not delete the container after it exits" },
     ],
     load: () => import("./run.ts"),

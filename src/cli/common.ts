@@ -18,5 +18,6 @@ export function createFlags(args: Parsed): Omit<CreateOptions, "foreground"> {
     pidFile: args.flags["pid-file"] as string | undefined,
     noPivot: args.flags["no-pivot"] === true,
     preserveFds: args.flags["preserve-fds"] as number,
+    pidfdSocket: args.flags["pidfd-socket"] as string | undefined,
   };
 }

@@ -22,6 +22,9 @@ export interface CreateOptions {
   pidFile?: string;
   noPivot: boolean;
   preserveFds: number;
+  pidfdSocket?: string;
+  /** run --no-subreaper */
+  noSubreaper?: boolean;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
 }
@@ -48,6 +51,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       stateDir: dir.dir,
       cgroupDir,
       foreground: o.foreground,
+      subreaper: !o.noSubreaper,
+      pidfdSocket: o.pidfdSocket,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
       facts: hostFacts,

@@ -20,8 +20,12 @@ export interface CreateContext {
   /** The container's cgroup v2 directory on the host. */
   cgroupDir: string;
   foreground: boolean;
+  /** Foreground run: the helper also reaps the processes orphaned to it (PR_SET_CHILD_SUBREAPER); --no-subreaper turns it off. */
+  subreaper?: boolean;
   noPivot: boolean;
   preserveFds: number;
+  /** --pidfd-socket: the helper sends the init's pidfd there. */
+  pidfdSocket?: string;
   facts: HostFacts;
 }
 
@@ -38,6 +42,9 @@ export interface ContainerPlan {
  * ("created").
  */
 export const SYNC_CREATE_RUNTIME = "createRuntime";
+
+/** OP_CLONE's foreground field: bits. */
+export const FOREGROUND = { wait: 1, subreaper: 2 } as const;
 
 /** Which of the states runts sends at SYNC_CREATE_RUNTIME a hook gets on stdin. */
 const HOOK_STATE = { createContainer: 0, startContainer: 1 } as const;
@@ -84,11 +91,12 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
-        ctx.foreground ? 1 : 0,
+        (ctx.foreground ? FOREGROUND.wait : 0) | (ctx.foreground && ctx.subreaper ? FOREGROUND.subreaper : 0),
         initialAffinity(spec),
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
+    ...(ctx.pidfdSocket !== undefined ? [{ op: "PIDFD_SOCKET" as const, args: [ctx.pidfdSocket, "standard"] }] : []),
     { op: "ROOTFS", args: [propagation.initial] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),

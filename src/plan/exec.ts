@@ -71,15 +71,15 @@ export function processFromFlags(container: Process | undefined, f: ExecFlags): 
 /**
  * The process of `exec --process FILE ID` (validated against the process schema): what it
  * leaves out comes from the container's process, as runc's newInitConfig takes it from the
- * container's config (capabilities, rlimits, noNewPrivileges, scheduler, ioPriority,
- * execCPUAffinity); the umask too, which runc leaves at its own.
+ * container's config (capabilities, rlimits, scheduler, ioPriority, execCPUAffinity); the
+ * umask too, which runc leaves at its own. noNewPrivileges is the file's alone (absent:
+ * false), as in runc.
  */
 export function processFromFile(container: Process | undefined, p: Process): Process {
   const out: Process = { ...p, user: { ...p.user } };
   if (!container) return out;
   out.capabilities ??= container.capabilities;
   if (!out.rlimits?.length && container.rlimits) out.rlimits = container.rlimits;
-  out.noNewPrivileges ??= container.noNewPrivileges;
   out.scheduler ??= container.scheduler;
   out.ioPriority ??= container.ioPriority;
   out.execCPUAffinity ??= container.execCPUAffinity;
@@ -94,7 +94,7 @@ export function execCgroupDir(containerCgroup: string, sub: string[]): string {
   const s = sub[0]!;
   if (s.includes(":")) throw new ConfigError(`--cgroup: ${JSON.stringify(s)}: controller:path is for cgroup v1; runts uses cgroup v2 only (give the path)`);
   const rel = posix.normalize(`/${s}`);
-  if (rel.split("/").includes("..") || rel === "/") throw new ConfigError(`--cgroup: ${JSON.stringify(s)} is not a sub-cgroup of the container's`);
+  if (s.split("/").includes("..") || rel === "/") throw new ConfigError(`--cgroup: ${JSON.stringify(s)} is not a sub-cgroup of the container's`);
   return containerCgroup + rel;
 }
 
