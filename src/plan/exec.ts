@@ -32,11 +32,12 @@ function parseId(text: string, where: string): number {
   return Number(text);
 }
 
-const CAP_SETS = ["bounding", "effective", "inheritable", "permitted", "ambient"] as const;
+/** --cap's sets: never inheritable (CVE-2022-29162), so not ambient either (it needs inheritable), as runc. */
+const CAP_SETS = ["bounding", "effective", "permitted"] as const;
 
 /**
  * The process of `exec ID CMD...`: the container's process with the flags applied, as runc
- * does (args replaced, --env appended, --cap added to every set, --user and --cwd replace,
+ * does (args replaced, --env appended, --cap added to the bounding, effective and permitted sets, --user and --cwd replace,
  * --additional-gids appended, terminal only with --tty).
  */
 export function processFromFlags(container: Process | undefined, f: ExecFlags): Process {

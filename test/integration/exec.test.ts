@@ -121,7 +121,9 @@ for (const r of [RT_RUNTS, RT_RUNC]) {
       expect([info.uid, info.gid, info.groups]).toEqual([1000, 1000, [5]]);
       expect(info.env).toEqual(expect.arrayContaining(["A=1", "B=2"]));
       expect(info.cwd).toBe("/tmp");
-      expect((BigInt(`0x${info.caps.amb}`) >> 21n) & 1n).toBe(1n); // CAP_SYS_ADMIN in every set, ambient too
+      expect((BigInt(`0x${info.caps.bnd}`) >> 21n) & 1n).toBe(1n); // CAP_SYS_ADMIN added to the bounding set
+      expect(info.caps.inh).toBe("0000000000000000"); // never inheritable (CVE-2022-29162)
+      expect(info.caps.amb).toBe("0000000000000000");
     });
 
     test("exec -d --pid-file: returns once the process runs, in the container's cgroup", async () => {
