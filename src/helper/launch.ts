@@ -2,7 +2,7 @@
 import helperImage from "../../build/runts-init" with { type: "file" };
 import { RuntsError, wrapSys } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { close, readFull, writeAll } from "../libc.ts";
+import { close, readFull, readlink, writeAll } from "../libc.ts";
 import * as sys from "../sys.ts";
 import {
   decodePayload,
@@ -48,15 +48,32 @@ function readMessage(fd: number): Message | null {
 }
 
 /**
+ * Bun marks every fd from this one up close-on-exec as it starts (close_range(4, ~0,
+ * CLOSE_RANGE_CLOEXEC)), so there close-on-exec does not tell runts's fds from the caller's.
+ * Bun's own fds open by then are its event loop's epoll and eventfd: anonymous inodes, which
+ * no caller passes to a container.
+ */
+const BUN_CLOEXEC_FROM = 4;
+
+function isOwnFd(fd: number, origin: "own" | "closed"): boolean {
+  if (origin === "closed" || fd < BUN_CLOEXEC_FROM) return true;
+  try {
+    return readlink(`/proc/self/fd/${fd}`).startsWith("anon_inode:");
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Refuses --preserve-fds N unless fds 3..3+N-1 all came from the caller: otherwise Bun's or
  * runts's own fds (its epoll fd, the state directory lock) would reach the container
- * (CVE-2024-21626). create calls it before it opens anything: the fds it opens later then
- * land above the checked ones.
+ * (CVE-2024-21626). create and exec call it before they open anything: the fds they open
+ * later then land above the checked ones.
  */
 export function checkPreservedFds(n: number): void {
   for (let fd = 3; fd < 3 + n; fd++) {
     const origin = sys.fdOrigin(fd);
-    if (origin === "inherited") continue;
+    if (origin === "inherited" || !isOwnFd(fd, origin)) continue;
     const why = origin === "closed" ? "it is not open" : "it is close-on-exec, so runts opened it itself";
     throw new RuntsError(`--preserve-fds ${n}`, "", 0, `fd ${fd} was not passed to runts by its caller (${why})`);
   }

@@ -228,36 +228,42 @@ describe("exec (runts only)", () => {
     expect((await killed.result).code).toBe(143);
   });
 
-  // One fd each: Bun marks every inherited fd from 4 up close-on-exec at startup, so the
-  // shared --preserve-fds check (checkPreservedFds) refuses fd 4 and above (see DESIGN.md).
-  test("--preserve-fds 1 and LISTEN_FDS=1: exactly that fd; LISTEN_PID is the process's own pid", async () => {
+  test("--preserve-fds and LISTEN_FDS: exactly those fds; LISTEN_PID is the process's own pid; fds not passed are refused", async () => {
     const { id } = running(RT_RUNTS);
     const dir = tempDir();
-    const fd = openSync(path.join(dir, "passed"), "w");
+    const fds = ["listen", "extra"].map((n) => openSync(path.join(dir, n), "w"));
     const fdsAbove2 = (out: string) => probeInfo(out).fds.map((f) => f.fd).filter((n) => n > 2);
+    const exec = (args: string[], opts: object) => spawnRuntime(RT_RUNTS.bin, ["--root", RT_RUNTS.root, "exec", ...args, id, "/bin/probe", "info"], opts).result;
     try {
-      const preserved = await spawnRuntime(RT_RUNTS.bin, ["--root", RT_RUNTS.root, "exec", "--preserve-fds", "1", id, "/bin/probe", "info"], { extraFds: [fd] }).result;
+      const preserved = await exec(["--preserve-fds", "2"], { extraFds: fds });
       expect(preserved.stderr).toBe("");
-      expect(probeInfo(preserved.stdout).fds.find((f) => f.fd === 3)?.target).toBe(path.join(dir, "passed"));
-      expect(fdsAbove2(preserved.stdout)).toEqual([3]);
-      expect(probeInfo(preserved.stdout).env.some((e) => e.startsWith("LISTEN_"))).toBe(false);
+      const pinfo = probeInfo(preserved.stdout);
+      expect(pinfo.fds.filter((f) => f.fd > 2)).toEqual([
+        { fd: 3, target: path.join(dir, "listen") },
+        { fd: 4, target: path.join(dir, "extra") },
+      ]);
+      expect(pinfo.env.some((e) => e.startsWith("LISTEN_"))).toBe(false);
       // LISTEN_PID must name runts itself: sh sets it to its own pid and execs runts.
-      const ex = spawnRuntime("/bin/sh", ["-c", `LISTEN_FDS=1 LISTEN_PID=$$ exec ${RT_RUNTS.bin} --root ${RT_RUNTS.root} exec ${id} /bin/probe info`], { extraFds: [fd] });
+      const ex = spawnRuntime(
+        "/bin/sh",
+        ["-c", `LISTEN_FDS=1 LISTEN_PID=$$ exec ${RT_RUNTS.bin} --root ${RT_RUNTS.root} exec --preserve-fds 1 ${id} /bin/probe info`],
+        { extraFds: fds },
+      );
       const res = await ex.result;
       expect(res.stderr).toBe("");
       const info = probeInfo(res.stdout);
-      expect(info.fds.find((f) => f.fd === 3)?.target).toBe(path.join(dir, "passed"));
-      expect(fdsAbove2(res.stdout)).toEqual([3]);
+      expect(info.fds.filter((f) => f.fd > 2)).toEqual(pinfo.fds.filter((f) => f.fd > 2));
       expect(info.env).toContain("LISTEN_FDS=1");
       expect(info.env).toContain(`LISTEN_PID=${info.pid}`);
       // LISTEN_PID naming another process: no socket activation, nothing passed
-      const plain = await spawnRuntime(RT_RUNTS.bin, ["--root", RT_RUNTS.root, "exec", id, "/bin/probe", "info"], {
-        extraFds: [fd],
-        env: { LISTEN_FDS: "1", LISTEN_PID: "1" },
-      }).result;
+      const plain = await exec([], { extraFds: fds, env: { LISTEN_FDS: "1", LISTEN_PID: "1" } });
       expect(fdsAbove2(plain.stdout)).toEqual([]);
+      // one fd passed, two asked for: fd 4 is Bun's own (its event loop), never handed on
+      const short = await exec(["--preserve-fds", "2"], { extraFds: [fds[0]] });
+      expect(short.code).toBe(1);
+      expect(short.stderr).toMatch(/--preserve-fds 2: fd 4 was not passed to runts by its caller/);
     } finally {
-      closeSync(fd);
+      for (const fd of fds) closeSync(fd);
     }
   });
 
