@@ -642,7 +642,6 @@ function report(bench: Bench, ctx: ReportContext): void {
     line(rows[0]!),
     ...rows.slice(1).map(line),
     "",
-    "exec: n/a (runts has no exec yet)",
   );
   if (!ctx.cg.peakRoot) out.push(`container memory.peak: ${ctx.cg.peakNa}`);
   if (ctx.crunNa) out.push(`crun: n/a (${ctx.crunNa})`);
