@@ -3,72 +3,31 @@
  * recursive attributes, propagation), linux.rootfsPropagation, maskedPaths, readonlyPaths and
  * linux.devices, checked from inside real containers and against runc (the oracle).
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   BOTH,
-  forceCleanup,
   hostMounts,
-  leftovers,
   type MountinfoEntry,
   probeInfo,
   type ProbeInfo,
-  requireRoot,
   ROOTS,
   RT_RUNC,
   RT_RUNTS,
-  type RunResult,
   type Runtime,
   runtime,
   RUNTS,
-  uniqueId,
 } from "../lib/harness";
-import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
+import { type Bundle } from "../lib/rootfs";
+import { type Ran, expectOk, infoOf, mountsUnder, testScope } from "../lib/scope";
+
+const scope = testScope("fs");
+const { newBundle, hostDir, run, expectNoLeftovers, newId } = scope;
 
 // ---------------------------------------------------------------------------------------------
-// Local helpers (every test registers what it creates; afterEach removes it even on failure).
-
-const containers: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-/** Host directories this test created (and possibly mounted on); removed after the test. */
-const hostDirs: string[] = [];
-
-function newId(rt: Runtime): string {
-  const id = uniqueId("fs");
-  containers.push({ rt, id });
-  return id;
-}
-
-function newBundle(opts: BundleOptions = {}): Bundle {
-  const b = makeBundle(opts);
-  bundles.push(b);
-  return b;
-}
-
-/** Host mount points at or below dir. */
-function mountsUnder(dir: string): string[] {
-  return hostMounts()
-    .map((m) => m.mountPoint)
-    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
-}
-
-/** Detaches everything mounted at or below dir (only our own temp dirs), however deeply stacked. */
-function unmountAll(dir: string): void {
-  for (let i = 0; i < 20 && mountsUnder(dir).length > 0; i++) {
-    for (const mp of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
-      spawnSync("umount", ["-l", mp], { stdio: "ignore" });
-    }
-  }
-}
-
-/** A fresh host directory under /tmp (removed after the test). */
-function hostDir(prefix: string): string {
-  const d = mkdtempSync(`/tmp/runts-fs-${prefix}-`);
-  hostDirs.push(d);
-  return d;
-}
+// Local helpers.
 
 /** A tmpfs mounted on a fresh host directory (with `options` added); shared (its own peer group) when asked. */
 function hostTmpfs(prefix: string, shared: boolean, options = ""): { dir: string; peerGroup?: string } {
@@ -77,36 +36,6 @@ function hostTmpfs(prefix: string, shared: boolean, options = ""): { dir: string
   if (shared) execFileSync("mount", ["--make-shared", dir]);
   const m = hostMounts().find((e) => e.mountPoint === dir);
   return { dir, peerGroup: m?.optional.find((o) => o.startsWith("shared:"))?.slice("shared:".length) };
-}
-
-function expectNoLeftovers(): void {
-  for (const { rt, id } of containers) {
-    expect({ runtime: rt.name, id, leftovers: leftovers(id, rt.root) }).toEqual({ runtime: rt.name, id, leftovers: [] });
-  }
-}
-
-interface Ran {
-  r: RunResult;
-  id: string;
-  bundle: Bundle;
-}
-
-/** `<rt> run` (foreground) of a fresh bundle (a private rootfs copy) whose config `config` mutates. */
-function run(rt: Runtime, config?: (c: any) => void, prep?: (b: Bundle) => void): Ran {
-  const bundle = newBundle({ config });
-  prep?.(bundle);
-  const id = newId(rt);
-  const r = runtime(rt.bin, ["--root", rt.root, "run", "--bundle", bundle.dir, id]);
-  return { r, id, bundle };
-}
-
-function expectOk(ran: Ran): void {
-  expect({ code: ran.r.code, stderr: ran.r.stderr }).toMatchObject({ code: 0 });
-}
-
-function infoOf(ran: Ran): ProbeInfo {
-  expectOk(ran);
-  return probeInfo(ran.r.stdout);
 }
 
 /**
@@ -163,19 +92,6 @@ const EROFS = "EROFS";
 // ---------------------------------------------------------------------------------------------
 
 describe("filesystem", () => {
-  beforeAll(() => requireRoot());
-
-  afterEach(() => {
-    for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
-    for (const b of bundles.splice(0)) {
-      unmountAll(b.dir);
-      b.cleanup();
-    }
-    for (const d of hostDirs.splice(0).reverse()) {
-      unmountAll(d);
-      if (mountsUnder(d).length === 0) rmSync(d, { recursive: true, force: true });
-    }
-  });
 
   // ---- root ------------------------------------------------------------------------------------
 

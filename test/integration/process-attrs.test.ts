@@ -4,68 +4,26 @@
  * the field. runc 1.1.5 predates process.scheduler, ioPriority, execCPUAffinity,
  * linux.personality and domainname: those are checked against the spec and the kernel ABI.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
-  forceCleanup,
   leftovers,
-  probeInfo,
   type ProbeInfo,
-  requireRoot,
   type RlimitValue,
   RT_RUNC,
   RT_RUNTS,
-  type RunResult,
   type Runtime,
   runtime,
-  uniqueId,
 } from "../lib/harness";
-import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
+import { type Bundle } from "../lib/rootfs";
+import { type Ran, infoOf, testScope } from "../lib/scope";
+
+const scope = testScope("pa");
+const { newBundle, run, expectNoLeftovers, newId } = scope;
 
 // ---------------------------------------------------------------------------------------------
-// Local helpers (every test registers what it creates; afterEach removes it even on failure).
-
-const containers: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-
-function newId(rt: Runtime): string {
-  const id = uniqueId("pa");
-  containers.push({ rt, id });
-  return id;
-}
-
-function newBundle(opts: BundleOptions = {}): Bundle {
-  const b = makeBundle(opts);
-  bundles.push(b);
-  return b;
-}
-
-/** Every container this test used is gone from the host. */
-function expectNoLeftovers(): void {
-  for (const { rt, id } of containers) expect({ runtime: rt.name, id, leftovers: leftovers(id, rt.root) }).toEqual({ runtime: rt.name, id, leftovers: [] });
-}
-
-interface Ran {
-  r: RunResult;
-  id: string;
-  bundle: Bundle;
-}
-
-/** `<rt> run` (foreground) of a fresh bundle whose config `config` mutates. */
-function run(rt: Runtime, config?: (c: any) => void, prep?: (b: Bundle) => void): Ran {
-  const bundle = newBundle({ config });
-  prep?.(bundle);
-  const id = newId(rt);
-  const r = runtime(rt.bin, ["--root", rt.root, "run", "--bundle", bundle.dir, id]);
-  return { r, id, bundle };
-}
-
-/** Asserts the run succeeded (showing stderr otherwise) and parses probe info. */
-function infoOf(ran: Ran): ProbeInfo {
-  expect({ code: ran.r.code, stderr: ran.r.stderr }).toMatchObject({ code: 0 });
-  return probeInfo(ran.r.stdout);
-}
+// Local helpers.
 
 function runInfo(rt: Runtime, config?: (c: any) => void, prep?: (b: Bundle) => void): ProbeInfo {
   return infoOf(run(rt, config, prep));
@@ -170,12 +128,6 @@ function cpusAllowed(status: string): string {
 // ---------------------------------------------------------------------------------------------
 
 describe("process attributes", () => {
-  beforeAll(() => requireRoot());
-
-  afterEach(() => {
-    for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
-    for (const b of bundles.splice(0)) b.cleanup();
-  });
 
   // ---- user ----------------------------------------------------------------------------------
 
