@@ -16,12 +16,12 @@ import {
   ROOTS,
   RT_RUNC,
   RT_RUNTS,
-  type Runtime,
   runtime,
   RUNTS,
 } from "../lib/harness";
 import { type Bundle } from "../lib/rootfs";
-import { type Ran, expectOk, infoOf, mountsUnder, testScope } from "../lib/scope";
+import { expectOk, infoOf, mountsUnder, testScope } from "../lib/scope";
+import { keyed, sh, tagged } from "../lib/script";
 
 const scope = testScope("fs");
 const { newBundle, hostDir, run, expectNoLeftovers, newId } = scope;
@@ -38,41 +38,11 @@ function hostTmpfs(prefix: string, shared: boolean, options = ""): { dir: string
   return { dir, peerGroup: m?.optional.find((o) => o.startsWith("shared:"))?.slice("shared:".length) };
 }
 
-/**
- * args for a shell script in the container. The script may call `w PATH DATA`, which writes
- * (creating the file if need be) and prints "ok", "EROFS" or "error: <message>".
- */
-const sh = (script: string): string[] => [
-  "/bin/sh",
-  "-c",
-  'w() { if out=$( (echo "$2" > "$1") 2>&1 ); then echo ok; else case "$out" in *"Read-only file system"*) echo EROFS;; *) echo "error: $out";; esac; fi; }; ' +
-    script,
-];
-
-/** Lines "KEY=value" of a script's stdout as a record. */
-function keyed(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0 && /^[A-Z_0-9]+$/.test(line.slice(0, eq))) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
-
-/** keyed() output tagged with the runtime's name, for readable failures. */
-function tagged(rt: Runtime, stdout: string): Record<string, string | undefined> {
-  return { rt: rt.name, ...keyed(stdout) };
-}
 
 const mountAt = (info: ProbeInfo, mp: string): MountinfoEntry | undefined => info.mounts.filter((m) => m.mountPoint === mp).pop();
 const opts = (m: MountinfoEntry | undefined): string[] => (m ? m.options.split(",") : []);
 const superOpts = (m: MountinfoEntry | undefined): string[] => (m ? m.superOptions.split(",") : []);
 
-/** The probe info line of a script's output (other lines are the script's own). */
-const infoLine = (ran: Ran): ProbeInfo => {
-  expectOk(ran);
-  return probeInfo(ran.r.stdout.split("\n").filter((l) => l.startsWith("{")).join("\n"));
-};
 
 /** Per mount point: its sorted per-mount options and its superblock options, for comparing runtimes. */
 function optionsAt(info: ProbeInfo, mps: string[]): Record<string, { options: string[]; superOptions: string[] } | undefined> {
@@ -283,7 +253,7 @@ describe("filesystem", () => {
         for (const [opt] of table) c.mounts.push({ destination: `/o/${opt}`, type: "tmpfs", source: "tmpfs", options: ["size=1m", opt] });
         c.process.args = sh(`ln -s /etc/passwd /o/nosymfollow/l; ln -s /etc/passwd /o/noatime/l; ${followed("NOSYMFOLLOW", "/o/nosymfollow/l")}; ${followed("OTHER", "/o/noatime/l")}; /bin/probe info`);
       });
-      const info = infoLine(ran);
+      const info = infoOf(ran);
       for (const [opt, shows] of table) {
         const m = mountAt(info, `/o/${opt}`);
         expect({ rt: rt.name, opt, mount: m, shows: m !== undefined && shows(m) }).toMatchObject({ rt: rt.name, opt, shows: true });
@@ -305,7 +275,7 @@ describe("filesystem", () => {
         for (const opt of list) c.mounts.push({ destination: `/o/${opt}`, type: "bind", source: host, options: ["bind", opt] });
         c.process.args = sh(`ln -sf target /o/sync/l; ${followed("NOSYMFOLLOW", "/o/nosymfollow/l")}; ${followed("OTHER", "/o/sync/l")}; /bin/probe info`);
       });
-      const info = infoLine(ran);
+      const info = infoOf(ran);
       expect(tagged(rt, ran.r.stdout)).toEqual({ rt: rt.name, NOSYMFOLLOW: "refused", OTHER: "followed" });
       const o = optionsAt(info, mps);
       expect({ rt: rt.name, fs: mountAt(info, "/o/sync")?.fsType }).toEqual({ rt: rt.name, fs: "ext4" });
@@ -354,7 +324,7 @@ describe("filesystem", () => {
           ].join("; "),
         );
       });
-      const info = infoLine(ran);
+      const info = infoOf(ran);
       expect(tagged(rt, ran.r.stdout)).toEqual({
         rt: rt.name,
         RW: EROFS,
@@ -420,7 +390,7 @@ describe("filesystem", () => {
         },
         prep,
       );
-      const info = infoLine(ran);
+      const info = infoOf(ran);
       const k = tagged(rt, ran.r.stdout);
       const stat = k.STAT;
       delete k.STAT;

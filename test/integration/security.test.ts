@@ -22,13 +22,13 @@ import {
   RT_RUNC,
   RT_RUNTS,
   RUNC,
-  type Runtime,
   runtime,
   RUNTS,
   spawnRuntime,
   waitFor,
 } from "../lib/harness";
 import { expectOk, infoOf, mountsUnder, testScope } from "../lib/scope";
+import { keyed, sh, tagged } from "../lib/script";
 
 const scope = testScope("sec");
 const { newBundle, hostPath, run, expectNoLeftovers, newId } = scope;
@@ -37,26 +37,6 @@ const { newBundle, hostPath, run, expectNoLeftovers, newId } = scope;
 // Local helpers.
 
 /** A shell script in the container; `w PATH DATA` writes and prints "ok", "EROFS" or "error: ...". */
-const sh = (script: string): string[] => [
-  "/bin/sh",
-  "-c",
-  'w() { if out=$( (echo "$2" > "$1") 2>&1 ); then echo ok; else case "$out" in *"Read-only file system"*) echo EROFS;; *) echo "error: $out";; esac; fi; }; ' +
-    script,
-];
-
-function keyed(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0 && /^[A-Z_0-9]+$/.test(line.slice(0, eq))) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
-
-/** keyed() output tagged with the runtime's name, for readable failures. */
-function tagged(rt: Runtime, stdout: string): Record<string, string | undefined> {
-  return { rt: rt.name, ...keyed(stdout) };
-}
 
 const uniq = () => `${process.pid}-${Math.floor(Math.random() * 0x1000000).toString(16)}`;
 
