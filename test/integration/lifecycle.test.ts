@@ -57,6 +57,15 @@ function rt$(rt: Runtime, args: string[], opts: Parameters<typeof runtime>[2] = 
   return runtime(rt.bin, ["--root", rt.root, ...args], opts);
 }
 
+/** `delete ID` succeeds silently and leaves neither state nor anything else of the container. */
+function expectDeleted(rt: Runtime, id: string): void {
+  const d = rt$(rt, ["delete", id]);
+  expect(d.stderr).toBe("");
+  expect(d.code).toBe(0);
+  expect(containerState(rt.bin, rt.root, id)).toBeNull();
+  expect(leftovers(id, rt.root)).toEqual([]);
+}
+
 function status(rt: Runtime, id: string): string | undefined {
   return containerState(rt.bin, rt.root, id)?.status;
 }
@@ -151,11 +160,7 @@ for (const rt of RUNTIMES) {
       await waitStatus(rt, id, "stopped");
       expect(containerState(rt.bin, rt.root, id)!.pid).toBe(0);
 
-      const d = rt$(rt, ["delete", id]);
-      expect(d.stderr).toBe("");
-      expect(d.code).toBe(0);
-      expect(containerState(rt.bin, rt.root, id)).toBeNull();
-      expect(leftovers(id, rt.root)).toEqual([]);
+      expectDeleted(rt, id);
     }, TEST_TIMEOUT_MS);
 
     test("every create records the init's pid (40 creates in a row)", () => {
@@ -438,11 +443,7 @@ for (const rt of RUNTIMES) {
       expect(st).toMatchObject({ id, status: "stopped", pid: 0, bundle: b.dir });
       // the state dir and (in both runtimes) the empty cgroup stay, no process does
       expect(leftovers(id, rt.root).filter((l) => !l.startsWith("cgroup "))).toEqual([`state dir ${path.join(rt.root, id)}`]);
-      const d = rt$(rt, ["delete", id]);
-      expect(d.stderr).toBe("");
-      expect(d.code).toBe(0);
-      expect(containerState(rt.bin, rt.root, id)).toBeNull();
-      expect(leftovers(id, rt.root)).toEqual([]);
+      expectDeleted(rt, id);
     }, TEST_TIMEOUT_MS);
 
     test("run -b DIR from another cwd: relative to that cwd, and absolute", () => {
