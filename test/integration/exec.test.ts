@@ -6,59 +6,29 @@
  * binary) that leave no process, namespaces and cgroup of the container, signals,
  * --preserve-fds and LISTEN_FDS, --pidfd-socket, and the CVE-2019-5736 regression.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import {
-  cgroupV2Root,
-  containerState,
-  forceCleanup,
-  probeInfo,
-  requireRoot,
-  RT_RUNC,
-  RT_RUNTS,
-  type Runtime,
-  runtime,
-  spawnRuntime,
-  uniqueId,
-  waitFor,
-} from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { cgroupV2Root, containerState, probeInfo, RT_RUNC, RT_RUNTS, type Runtime, runtime, spawnRuntime, waitFor } from "../lib/harness";
+import { type Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
-const made: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-const temps: string[] = [];
-
-beforeAll(requireRoot);
-
-afterEach(() => {
-  for (const { rt, id } of made.splice(0)) forceCleanup(rt.bin, rt.root, id);
-  for (const b of bundles.splice(0)) b.cleanup();
-  for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), "runts-exec-"));
-  temps.push(d);
-  return d;
-}
+const scope = testScope("ex");
+const tempDir = () => scope.hostDir("exec");
 
 const rt = (r: Runtime, args: string[], opts = {}) => runtime(r.bin, ["--root", r.root, ...args], opts);
 
 /** A running container whose init sleeps; returns its id. */
 function running(r: Runtime, config: (c: any) => void = () => {}, rootfs: "copy" | "shared" = "shared"): { id: string; bundle: Bundle } {
-  const bundle = makeBundle({
+  const bundle = scope.newBundle({
     rootfs,
     config: (c) => {
       c.process.args = ["/bin/sleep", "1000"];
       config(c);
     },
   });
-  bundles.push(bundle);
-  const id = uniqueId("ex");
-  made.push({ rt: r, id });
+  const id = scope.newId(r);
   const res = rt(r, ["run", "-d", "-b", bundle.dir, id]);
   expect(res.stderr).toBe("");
   expect(res.code).toBe(0);
@@ -284,10 +254,8 @@ describe("exec (runts only)", () => {
     const runSock = path.join(dir, "run.sock");
     const rRun = receiver(runSock);
     await waitFor("receiver", () => rRun.stdoutSoFar().includes("ready"));
-    const bundle = makeBundle({ rootfs: "shared", config: (c) => (c.process.args = ["/bin/sleep", "1000"]) });
-    bundles.push(bundle);
-    const id = uniqueId("ex");
-    made.push({ rt: RT_RUNTS, id });
+    const bundle = scope.newBundle({ rootfs: "shared", config: (c) => (c.process.args = ["/bin/sleep", "1000"]) });
+    const id = scope.newId(RT_RUNTS);
     expect(rt(RT_RUNTS, ["run", "-d", "--pidfd-socket", runSock, "-b", bundle.dir, id]).code).toBe(0);
     const init = containerState(RT_RUNTS.bin, RT_RUNTS.root, id)!.pid;
     expect((await rRun.result).stdout).toBe(`ready\nstandard 1 ${init}\n`);
