@@ -39,8 +39,28 @@ function readProcessFile(path: string): Process {
   return checked.value as Process;
 }
 
+/**
+ * The planner's ConfigErrors say "config.json: "; for exec a field may come from a flag or
+ * from the --process file instead, and the error names that.
+ */
+function fromFlagsOrFile(err: unknown, processFile: string | undefined): unknown {
+  if (!(err instanceof ConfigError)) return err;
+  const msg = err.message.replace(/^config\.json: /, "");
+  if (msg.startsWith("--") || msg.startsWith("exec:")) return new RuntsError(msg);
+  if (processFile && msg.startsWith("process.")) return new RuntsError(`--process ${processFile}`, "", 0, msg);
+  return err;
+}
+
 /** Runs the process; returns its exit status (128+N when killed), or 0 at once with --detach. */
 export async function exec(ctx: Context, o: ExecOptions): Promise<number> {
+  try {
+    return await execProcess(ctx, o);
+  } catch (err) {
+    throw fromFlagsOrFile(err, o.processFile);
+  }
+}
+
+async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
   const listen = listenFds(process.env, process.pid);
   checkPreservedFds(listen + o.preserveFds);
   // The lock is held only to read the state: a long exec must not block kill or delete.

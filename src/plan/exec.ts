@@ -133,6 +133,9 @@ export function containerNamespaceFlags(spec: Spec): number {
  * AFFINITY (final) → EXEC. No mounts: the container's root is the init's.
  */
 export function planExec(container: Spec, p: Process, ctx: ExecContext): ExecPlan {
+  // LSM labels are not applied yet: refused, not dropped (as create refuses them).
+  if (p.apparmorProfile) throw new ConfigError("process.apparmorProfile: AppArmor profiles are not supported by runts yet");
+  if (p.selinuxLabel) throw new ConfigError("process.selinuxLabel: SELinux labels are not supported by runts yet");
   const proc: Process = { ...p, env: [...(p.env ?? [])] };
   if (ctx.listenFds > 0) proc.env!.push(`LISTEN_FDS=${ctx.listenFds}`, "LISTEN_PID=");
   const spec: Spec = { ...container, process: proc };

@@ -174,6 +174,12 @@ describe("planExec", () => {
     expect(plan.ops.at(-2)!.op).toBe("AFFINITY");
     expect((plan.ops.at(-2)!.args[0] as Uint8Array)[0]).toBe(2);
   });
+  test("LSM labels are refused, not dropped", () => {
+    const c = container();
+    const p = processFromFlags(c.process, flags());
+    expect(() => planExec(c, { ...p, apparmorProfile: "x" }, ctx())).toThrow(/^config\.json: process\.apparmorProfile: AppArmor profiles are not supported by runts yet$/);
+    expect(() => planExec(c, { ...p, selinuxLabel: "x" }, ctx())).toThrow(/process\.selinuxLabel: SELinux labels are not supported/);
+  });
   test("HOME from the image's passwd for the process's user unless the env sets it", () => {
     const c = container();
     const passwd = "root:x:0:0::/root:/bin/sh\ntester:x:1000:1000::/home/tester:/bin/sh\n";
