@@ -127,6 +127,27 @@ for (const r of [RT_RUNTS, RT_RUNC]) {
       expect(res.stderr).toMatch(/stopped/);
     });
 
+    test("exec into a created (not yet started) container runs, and the init still waits for start", () => {
+      const bundle = scope.newBundle({ rootfs: "shared", config: (c) => (c.process.args = ["/bin/sleep", "1000"]) });
+      const id = scope.newId(r);
+      expect(rt(r, ["create", "-b", bundle.dir, id]).code).toBe(0);
+      const res = rt(r, ["exec", id, "sh", "-c", "echo in-created"]);
+      expect({ code: res.code, stdout: res.stdout }).toEqual({ code: 0, stdout: "in-created\n" });
+      expect(containerState(r.bin, r.root, id)?.status).toBe("created");
+    });
+
+    test("--ignore-paused: the process starts once the container is resumed (exec waits until then, as runc)", async () => {
+      const { id } = running(r);
+      expect(rt(r, ["pause", id]).code).toBe(0);
+      const dir = tempDir();
+      const ex = spawnRuntime(r.bin, ["--root", r.root, "exec", "-d", "--ignore-paused", "--pid-file", path.join(dir, "pid"), id, "sleep", "30"]);
+      await Bun.sleep(1000);
+      expect(ex.done()).toBe(false);
+      expect(rt(r, ["resume", id]).code).toBe(0);
+      expect((await ex.result).code).toBe(0);
+      expect(cgroupProcs(id)).toContain(Number(readFileSync(path.join(dir, "pid"), "utf8")));
+    });
+
     test("a missing binary: a clear error, no process left in the container", () => {
       const { id } = running(r);
       const res = rt(r, ["exec", id, "/bin/nonexistent"]);
