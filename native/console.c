@@ -82,9 +82,12 @@ static int recv_fd(int sock_fd) {
   return -1;
 }
 
-/* OP_CONSOLE [mode, socketFd, height, width], in the init after pivot_root. */
+/* OP_CONSOLE [mode, socketFd, height, width, mountConsole]: in a container's init after
+ * pivot_root, in an exec'd process after it joined the container. */
 void op_console(const struct op *op) {
-  uint64_t height = u_arg(op, 2), width = u_arg(op, 3);
+  uint64_t height = u_arg(op, 2), width = u_arg(op, 3), mount_console = u_arg(op, 4);
+  /* exec joined the container's mount namespace: its root is the container's. */
+  if (rootfd < 0 && (rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) fail("console: open /", "/", errno, NULL);
   if (relay_sock >= 0) close(relay_sock);
   relay_sock = -1;
   if (console_sock < 0) fail("console", "", EBADF, "no console socket");
@@ -107,11 +110,13 @@ void op_console(const struct op *op) {
     struct winsize ws = {.ws_row = (unsigned short)height, .ws_col = (unsigned short)width};
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) fail("console: set size (process.consoleSize)", name, errno, NULL);
   }
-  int target = open_target("/dev/console", TARGET_FILE | TARGET_NO_SYMLINKS);
-  int tree = open_tree_fd(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-  if (tree < 0 || move_mount_fd(tree, target) < 0) fail("console: bind mount", "/dev/console", errno, name);
-  close(tree);
-  close(target);
+  if (mount_console) {
+    int target = open_target("/dev/console", TARGET_FILE | TARGET_NO_SYMLINKS);
+    int tree = open_tree_fd(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0 || move_mount_fd(tree, target) < 0) fail("console: bind mount", "/dev/console", errno, name);
+    close(tree);
+    close(target);
+  }
   /* runc sends the master's file name: the path it opened the pty multiplexer by. */
   if (send_fd(console_sock, "/dev/ptmx", master) < 0) fail("console: send the pty master", "", errno, "console socket");
   close(master);

@@ -3,15 +3,17 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, close, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
+import { chmod, exists, O, readTextIfAny, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
+import { writePidFile } from "../state/pid-file.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
 import * as sys from "../sys.ts";
+import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
 
@@ -23,6 +25,9 @@ export interface CreateOptions {
   preserveFds: number;
   /** --console-socket: where the pty master of a detached process with a terminal goes. */
   consoleSocket?: string;
+  pidfdSocket?: string;
+  /** run --no-subreaper */
+  noSubreaper?: boolean;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
 }
@@ -45,8 +50,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
   const dir = new StateDir(ctx.root, id);
   dir.create();
   let state: StoredState | undefined;
-  let consoleFd: number | undefined;
-  let restoreTerminal = () => {};
+  let terminal: ConsoleSide | undefined;
   try {
     const spec = loadSpec(bundle);
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
@@ -60,6 +64,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       stateDir: dir.dir,
       cgroupDir,
       foreground: o.foreground,
+      subreaper: !o.noSubreaper,
+      pidfdSocket: o.pidfdSocket,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
       console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
@@ -88,13 +94,10 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
     const s = state;
-    // The helper makes the terminal raw; runts puts it back even if the helper is killed.
-    const terminal = plan.relay === "raw" ? sys.terminalAttrs(0) : undefined;
-    restoreTerminal = () => terminal && sys.setTerminalAttrs(0, terminal);
-    if (o.consoleSocket !== undefined && plan.ops.some((op) => op.op === "CONSOLE")) consoleFd = sys.connectUnix(o.consoleSocket);
+    terminal = consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
     const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
-      consoleSocket: consoleFd,
+      consoleSocket: terminal.fd,
       log: ctx.log,
       onPid(pid) {
         ctx.log.debug(`create ${id}: container init pid ${pid}`);
@@ -119,14 +122,14 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     ctx.log.debug(`create ${id}: created, waiting on exec.fifo`);
     if (o.pidFile) writePidFile(o.pidFile, state.pid);
     dir.unlock();
-    return { state, launched, relay: plan.relay !== undefined, restoreTerminal };
+    return { state, launched, relay: plan.relay !== undefined, restoreTerminal: terminal.restoreTerminal };
   } catch (err) {
     if (state) destroy(state);
     dir.remove();
-    restoreTerminal();
+    terminal?.restoreTerminal();
     throw err;
   } finally {
-    if (consoleFd !== undefined) close(consoleFd);
+    terminal?.close();
   }
 }
 
@@ -134,12 +137,4 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
   return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
-}
-
-/** Writes a pid file atomically (managers read it as soon as it appears). */
-function writePidFile(path: string, pid: number): void {
-  const abs = posix.resolve(path);
-  const tmp = posix.join(posix.dirname(abs), `.${posix.basename(abs)}.${process.pid}.tmp`);
-  wrapSys("write pid file", tmp, () => writeText(tmp, String(pid)));
-  wrapSys("write pid file", abs, () => rename(tmp, abs));
 }

@@ -50,6 +50,9 @@ export const Op = {
   AFFINITY: 33,
   MKDIR: 34,
   LOOPBACK_UP: 35,
+  JOIN: 40,
+  PIDFD_SOCKET: 41,
+  LISTEN_PID: 42,
   CONSOLE: 50,
   MEMPOLICY: 51,
 } as const;

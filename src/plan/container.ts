@@ -2,7 +2,7 @@
 // (runc's specconv). Pure: host facts come in through HostFacts.
 import { posix } from "node:path";
 import { ConfigError } from "../errors.ts";
-import { ConsoleMode, type PlanOp } from "../helper/protocol.ts";
+import type { PlanOp } from "../helper/protocol.ts";
 import type { Hook, Spec } from "../spec/types.ts";
 import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planDevices } from "./devices.ts";
@@ -22,10 +22,14 @@ export interface CreateContext {
   /** The container's cgroup v2 directory on the host. */
   cgroupDir: string;
   foreground: boolean;
+  /** Foreground run: the helper also reaps the processes orphaned to it (PR_SET_CHILD_SUBREAPER); --no-subreaper turns it off. */
+  subreaper?: boolean;
   noPivot: boolean;
   preserveFds: number;
   /** Where a terminal's pty master goes (process.terminal). */
   console?: Pick<ConsoleRequest, "socket" | "stdinIsTty">;
+  /** --pidfd-socket: the helper sends the init's pidfd there. */
+  pidfdSocket?: string;
   facts: HostFacts;
 }
 
@@ -44,6 +48,9 @@ export interface ContainerPlan {
  * ("created").
  */
 export const SYNC_CREATE_RUNTIME = "createRuntime";
+
+/** OP_CLONE's foreground field: bits. */
+export const FOREGROUND = { wait: 1, subreaper: 2 } as const;
 
 /** Which of the states runts sends at SYNC_CREATE_RUNTIME a hook gets on stdin. */
 const HOOK_STATE = { createContainer: 0, startContainer: 1 } as const;
@@ -81,7 +88,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
-  const consoleOp = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds });
+  const consolePlan = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds, mountConsole: true });
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
@@ -96,11 +103,12 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
-        ctx.foreground ? 1 : 0,
+        (ctx.foreground ? FOREGROUND.wait : 0) | (ctx.foreground && ctx.subreaper ? FOREGROUND.subreaper : 0),
         initialAffinity(spec),
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
+    ...(ctx.pidfdSocket !== undefined ? [{ op: "PIDFD_SOCKET" as const, args: [ctx.pidfdSocket, "standard"] }] : []),
     { op: "ROOTFS", args: [propagation.initial] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
@@ -116,7 +124,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     ops.push({ op: "SETATTR", args: ["/", 0, 0, propagation.final.flag, propagation.final.recursive ? 1 : 0] });
   }
   // After the mounts and before /dev and the root turn read-only, as runc's setupConsole.
-  if (consoleOp) ops.push(consoleOp);
+  if (consolePlan) ops.push(consolePlan.op);
   if (spec.hostname !== undefined) {
     if (!ns.has("uts")) throw new ConfigError("hostname: needs a new uts namespace");
     ops.push({ op: "HOSTNAME", args: [spec.hostname] });
@@ -135,6 +143,5 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  const relay = consoleOp?.args[0] === ConsoleMode.RELAY_RAW ? "raw" : consoleOp?.args[0] === ConsoleMode.RELAY ? "plain" : undefined;
-  return { ops, warnings: proc.warnings, relay, oomScoreAdj: spec.process?.oomScoreAdj };
+  return { ops, warnings: proc.warnings, relay: consolePlan?.relay, oomScoreAdj: spec.process?.oomScoreAdj };
 }
