@@ -269,6 +269,64 @@ describe("foreground run with a terminal", () => {
   }, TEST_TIMEOUT_MS);
 });
 
+describe("exec with a terminal", () => {
+  test("exec -t -d --console-socket: the receiver drives the shell; size, controlling terminal and stdio as runc", async () => {
+    const results: Record<string, Received> = {};
+    for (const rt of BOTH) {
+      const b = bundleWith((c) => {
+        c.process.args = ["/bin/sleep", "100"];
+        c.process.consoleSize = { height: 24, width: 91 };
+      });
+      const id = newId(rt);
+      expect(rt$(rt, ["run", "-d", "--bundle", b.dir, id]).code).toBe(0);
+      const r = startReceiver("hello\n");
+      await waitFor("receiver socket", () => existsSync(r.socket));
+      const e = rt$(rt, ["exec", "-t", "-d", "--console-socket", r.socket, id, "/bin/sh", "-c", TTY_REPORT]);
+      expect(e.stderr).toBe("");
+      expect(e.code).toBe(0);
+      results[rt.name] = await r.done;
+    }
+    expect(results.runts!.header).toEqual(results.runc!.header);
+    expect(results.runts!.header).toMatchObject({ payload: "/dev/ptmx", fds: 1, rows: 24, cols: 91 });
+    const got = lines(results.runts!.output);
+    expect(got).toContain("24 91");
+    expect(got).toContain("ctty-ok");
+    expect(got).toContain("got:hello");
+    const sid = /sid=(\d+) pid=(\d+)/.exec(got.join("\n"))!;
+    expect(sid[1]).toBe(sid[2]);
+    // exec gets no /dev/console (runc binds it for the init only): both report the same.
+    const strip = (ls: string[]) => ls.filter((l) => l !== "hello" && !l.startsWith("sid="));
+    expect(strip(got)).toEqual(strip(lines(results.runc!.output)));
+  }, TEST_TIMEOUT_MS);
+
+  test("exec -t in the foreground relays stdio (not a terminal here), with the process's exit status", () => {
+    const b = bundleWith((c) => (c.process.args = ["/bin/sleep", "100"]));
+    const id = newId(RT_RUNTS);
+    expect(rt$(RT_RUNTS, ["run", "-d", "--bundle", b.dir, id]).code).toBe(0);
+    const r = rt$(RT_RUNTS, ["exec", "-t", id, "/bin/sh", "-c", "tty; read l; echo got:$l; exit 4"], { input: "hey\n" });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(4);
+    expect(lines(r.stdout)).toContain("got:hey");
+    expect(lines(r.stdout).some((l) => /^\/dev\/pts\/\d+$/.test(l))).toBe(true);
+  }, TEST_TIMEOUT_MS);
+
+  test("exec -t under a pty: the caller's size, the terminal restored", () => {
+    const b = bundleWith((c) => (c.process.args = ["/bin/sleep", "100"]));
+    const id = newId(RT_RUNTS);
+    expect(rt$(RT_RUNTS, ["run", "-d", "--bundle", b.dir, id]).code).toBe(0);
+    const before = path.join(work, "exec-before");
+    const after = path.join(work, "exec-after");
+    const r = underPty(
+      [`stty rows 22 cols 77`, `stty -a > ${before}`, `${RT_RUNTS.bin} --root ${RT_RUNTS.root} exec -t ${id} sh -c 'stty size; exit 5'`, "echo rc=$?", `stty -a > ${after}`].join("\n"),
+      "",
+    );
+    const got = lines(r.output);
+    expect(got.some((l) => l.endsWith("22 77"))).toBe(true);
+    expect(got).toContain("rc=5");
+    expect(readFileSync(after, "utf8")).toBe(readFileSync(before, "utf8"));
+  }, TEST_TIMEOUT_MS);
+});
+
 describe("terminal: false", () => {
   test("the caller's pipes reach the process untouched across create + start", async () => {
     const seen: Record<string, { out: string; err: string }> = {};
