@@ -4,3 +4,8 @@ declare module "*/runts-init" {
   export default path;
 }
 
+
+declare module "*.node" {
+  const path: string;
+  export default path;
+}

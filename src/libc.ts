@@ -14,6 +14,7 @@ function load() {
     read: { args: ["i32", "ptr", "u64"], returns: "i64" },
     write: { args: ["i32", "ptr", "u64"], returns: "i64" },
     close: { args: ["i32"], returns: "i32" },
+    memfd_create: { args: ["ptr", "u32"], returns: "i32" },
     flock: { args: ["i32", "i32"], returns: "i32" },
     poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
     openat: { args: ["i32", "ptr", "i32", "u32"], returns: "i32" },
@@ -90,6 +91,20 @@ const AT_REMOVEDIR = 0x200;
 export function rmdirAt(dirFd: number, name: string): void {
   const p = cstr(name);
   check("rmdir", name, () => c().unlinkat(dirFd, p, AT_REMOVEDIR));
+}
+
+const MFD_CLOEXEC = 1;
+
+/** An anonymous in-memory file holding data (no path anyone else can reach or plant). */
+export function memfdWith(name: string, data: Uint8Array): number {
+  const fd = check("memfd_create", name, () => c().memfd_create(cstr(name), MFD_CLOEXEC));
+  try {
+    writeAll(fd, data, name);
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
+  return fd;
 }
 
 export function close(fd: number): void {

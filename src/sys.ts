@@ -3,11 +3,27 @@
 // libc.ts. koffi's native engine is loaded directly: its JS loader also loads node:util,
 // node:fs and node:module, ~6 ms per create (DESIGN.md, "Startup").
 import type Koffi from "koffi";
+import addonFile from "@koromix/koffi-linux-x64/linux_x64/koffi.node" with { type: "file" };
 import { RuntsError } from "./errors.ts";
-import { writeAll } from "./libc.ts";
+import { close, memfdWith, writeAll } from "./libc.ts";
 
-// require, not import: Bun loads Node-API addons only that way (the bundler embeds the file).
-const koffi = require("@koromix/koffi-linux-x64/linux_x64/koffi.node") as typeof Koffi;
+/**
+ * koffi's engine, loaded from a memfd. A `require` of an embedded .node file makes Bun write it
+ * to $TMPDIR/.bun-<uid>-<hash>.node on every run and dlopen that: a shared, guessable path
+ * (a directory planted there made each create leak a 1.1 MB temporary file).
+ */
+async function loadKoffi(): Promise<typeof Koffi> {
+  const fd = memfdWith("koffi.node", await Bun.file(addonFile).bytes());
+  try {
+    const mod = { exports: {} as typeof Koffi };
+    process.dlopen(mod, `/proc/self/fd/${fd}`);
+    return mod.exports;
+  } finally {
+    close(fd);
+  }
+}
+
+const koffi = await loadKoffi();
 
 interface Libc {
   memfd_create(name: string, flags: number): number;
