@@ -4,8 +4,3 @@ declare module "*/runts-init" {
   export default path;
 }
 
-
-declare module "*.node" {
-  const path: string;
-  export default path;
-}

@@ -3,17 +3,24 @@
 // libc.ts. koffi's native engine is loaded directly: its JS loader also loads node:util,
 // node:fs and node:module, ~6 ms per create (DESIGN.md, "Startup").
 import type Koffi from "koffi";
-import addonFile from "@koromix/koffi-linux-x64/linux_x64/koffi.node" with { type: "file" };
 import { RuntsError } from "./errors.ts";
 import { close, memfdWith, writeAll } from "./libc.ts";
 
+/** Where the addon is in node_modules; scripts/bundle.ts embeds the same file. */
+const ADDON = ["@koromix", "koffi-linux-x64", "linux_x64", "koffi.node"];
+
 /**
- * koffi's engine, loaded from a memfd. A `require` of an embedded .node file makes Bun write it
- * to $TMPDIR/.bun-<uid>-<hash>.node on every run and dlopen that: a shared, guessable path
- * (a directory planted there made each create leak a 1.1 MB temporary file).
+ * koffi's engine. In dist/runts it is an embedded file (Bun.embeddedFiles) loaded from a memfd:
+ * a `require` of an embedded .node file makes Bun write it to $TMPDIR/.bun-<uid>-<hash>.node on
+ * every run and dlopen that, a shared, guessable path (a directory planted there made each
+ * create leak a 1.1 MB temporary file). Run from source, node_modules' own copy is loaded.
  */
 async function loadKoffi(): Promise<typeof Koffi> {
-  const fd = memfdWith("koffi.node", await Bun.file(addonFile).bytes());
+  const name = ADDON.at(-1)!.replace(".node", "");
+  const embedded = Bun.embeddedFiles.find((f) => (f as Blob & { name: string }).name.startsWith(`${name}-`));
+  // A computed specifier: the bundler must not embed (and Bun extract) a second copy.
+  if (!embedded) return require(ADDON.join("/")) as typeof Koffi;
+  const fd = memfdWith("koffi.node", await embedded.bytes());
   try {
     const mod = { exports: {} as typeof Koffi };
     process.dlopen(mod, `/proc/self/fd/${fd}`);
