@@ -4,55 +4,20 @@
  * apply yet, the state root's mode, and the smaller findings. Each test fails on the code
  * before its fix; runc 1.1.5 runs next to runts where it is the reference.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import {
-  BOTH,
-  capMask,
-  cgroupV2Root,
-  forceCleanup,
-  leftovers,
-  probeInfo,
-  requireRoot,
-  RT_RUNC,
-  RT_RUNTS,
-  type RunResult,
-  type Runtime,
-  runtime,
-  RUNTS,
-  uniqueId,
-} from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { BOTH, capMask, cgroupV2Root, forceCleanup, leftovers, probeInfo, RT_RUNC, RT_RUNTS, type RunResult, type Runtime, runtime, RUNTS } from "../lib/harness";
+import type { Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
+import { sh } from "../lib/script";
 
-const containers: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-const scratch: string[] = [];
+const scope = testScope("rev");
+const newBundle = (config?: (c: any) => void): Bundle => scope.newBundle({ config });
 
-function newId(rt: Runtime, id = uniqueId("rev")): string {
-  containers.push({ rt, id });
-  return id;
-}
-
-function newBundle(config?: (c: any) => void): Bundle {
-  const b = makeBundle({ config });
-  bundles.push(b);
-  return b;
-}
-
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(`/tmp/${prefix}-`);
-  scratch.push(d);
-  return d;
-}
-
-function run(rt: Runtime, b: Bundle, id = newId(rt), extra: string[] = [], env?: Record<string, string>): RunResult {
+function run(rt: Runtime, b: Bundle, id = scope.newId(rt), extra: string[] = [], env?: Record<string, string>): RunResult {
   return runtime(rt.bin, ["--root", rt.root, "run", ...extra, "--bundle", b.dir, id], { env });
-}
-
-function expectClean(): void {
-  for (const { rt, id } of containers) expect({ rt: rt.name, id, left: leftovers(id, rt.root) }).toEqual({ rt: rt.name, id, left: [] });
 }
 
 /** Fails with one line naming `field`, and leaves nothing behind. */
@@ -60,20 +25,10 @@ function expectRefused(r: RunResult, field: string): void {
   expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });
   expect(r.stderr).toContain(field);
   expect(r.stderr.trim().split("\n")).toHaveLength(1);
-  expectClean();
+  scope.expectNoLeftovers();
 }
 
-const sh = (script: string): string[] => ["/bin/sh", "-c", script];
-
 describe("security review (issue 8)", () => {
-  beforeAll(() => requireRoot());
-
-  afterEach(() => {
-    for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
-    for (const b of bundles.splice(0)) b.cleanup();
-    for (const d of scratch.splice(0)) spawnSync("rm", ["-rf", d]);
-  });
-
   // ---- 2: sysfs without a network namespace --------------------------------------------------
 
   test("sysfs without a network namespace: no host cgroup, tracefs or debugfs mount, and no such file writable (as runc)", () => {
@@ -98,7 +53,7 @@ describe("security review (issue 8)", () => {
     // Both mask /sys/firmware (the default spec's maskedPaths); nothing else is mounted there.
     expect(out.runts).toBe("MOUNT /sys/firmware\ndone\n");
     expect(out.runts).toBe(out.runc!);
-    expectClean();
+    scope.expectNoLeftovers();
   });
 
   test("sysfs without a network namespace keeps the mount's flags: ro, nosuid, nodev, noexec", () => {
@@ -109,7 +64,7 @@ describe("security review (issue 8)", () => {
     const r = run(RT_RUNTS, b);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     expect(r.stdout.trim().split(",").sort()).toEqual(expect.arrayContaining(["ro", "nosuid", "nodev", "noexec"]));
-    expectClean();
+    scope.expectNoLeftovers();
   });
 
   // ---- 3: ids ----------------------------------------------------------------------------------
@@ -152,27 +107,27 @@ describe("security review (issue 8)", () => {
   // ---- 4: files created on caller-given paths ----------------------------------------------------
 
   test("--pid-file: a symlink planted at the temporary file's name is not followed (runc: O_EXCL too)", () => {
-    const dir = tempDir("runts-pidfile");
-    const victim = path.join(tempDir("runts-victim"), "victim");
+    const dir = scope.hostDir("runts-pidfile");
+    const victim = path.join(scope.hostDir("runts-victim"), "victim");
     writeFileSync(victim, "victim\n");
     // The temporary file is named for runts's pid: plant the next few hundred.
     const last = Number(readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
     for (let p = last + 1; p < last + 400; p++) symlinkSync(victim, path.join(dir, `.pid.${p}.tmp`));
     const b = newBundle((c) => (c.process.args = ["/bin/true"]));
-    const id = newId(RT_RUNTS);
+    const id = scope.newId(RT_RUNTS);
     const r = runtime(RUNTS, ["--root", RT_RUNTS.root, "create", "--pid-file", path.join(dir, "pid"), "--bundle", b.dir, id]);
     expect(readFileSync(victim, "utf8")).toBe("victim\n");
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 1, stderr: expect.stringContaining("write pid file") });
-    expectClean();
+    scope.expectNoLeftovers();
   });
 
   test("--pid-file: a symlink at the pid file's own name is replaced, not followed", () => {
-    const dir = tempDir("runts-pidfile");
-    const victim = path.join(tempDir("runts-victim"), "victim");
+    const dir = scope.hostDir("runts-pidfile");
+    const victim = path.join(scope.hostDir("runts-victim"), "victim");
     writeFileSync(victim, "victim\n");
     symlinkSync(victim, path.join(dir, "pid"));
     const b = newBundle((c) => (c.process.args = ["/bin/true"]));
-    const id = newId(RT_RUNTS);
+    const id = scope.newId(RT_RUNTS);
     const r = runtime(RUNTS, ["--root", RT_RUNTS.root, "create", "--pid-file", path.join(dir, "pid"), "--bundle", b.dir, id]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     expect(readFileSync(victim, "utf8")).toBe("victim\n");
@@ -180,8 +135,8 @@ describe("security review (issue 8)", () => {
   });
 
   test("spec: a dangling symlink at config.json is not followed (runc 1.1.5 writes through it)", () => {
-    const dir = tempDir("runts-spec");
-    const target = path.join(tempDir("runts-victim"), "made-by-spec");
+    const dir = scope.hostDir("runts-spec");
+    const target = path.join(scope.hostDir("runts-victim"), "made-by-spec");
     symlinkSync(target, path.join(dir, "config.json"));
     const r = runtime(RUNTS, ["spec", "--bundle", dir]);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 1, stderr: expect.stringContaining("File exists") });
@@ -211,8 +166,8 @@ describe("security review (issue 8)", () => {
         set(c);
         c.process.args = ["/bin/true"];
       });
-      const log = path.join(tempDir("runts-log"), "log.json");
-      const r = runtime(RUNTS, ["--root", RT_RUNTS.root, "--log", log, "--log-format", "json", "run", "--bundle", b.dir, newId(RT_RUNTS)]);
+      const log = path.join(scope.hostDir("runts-log"), "log.json");
+      const r = runtime(RUNTS, ["--root", RT_RUNTS.root, "--log", log, "--log-format", "json", "run", "--bundle", b.dir, scope.newId(RT_RUNTS)]);
       expectRefused(r, field);
       expect(JSON.parse(readFileSync(log, "utf8"))).toMatchObject({ level: "error", msg: expect.stringContaining(field) });
     });
@@ -246,35 +201,35 @@ describe("security review (issue 8)", () => {
       const r = run(RT_RUNTS, b);
       expect({ resources, code: r.code, stderr: r.stderr }).toEqual({ resources, code: 0, stderr: "" });
     }
-    expectClean();
+    scope.expectNoLeftovers();
   });
 
   // ---- the state root ------------------------------------------------------------------------------
 
   test("the state root is made 0700, an existing one is made 0700, one others can write or another user owns is refused", () => {
-    const base = tempDir("runts-root");
+    const base = scope.hostDir("runts-root");
     const b = newBundle((c) => (c.process.args = ["/bin/true"]));
     const made = path.join(base, "made");
     const rtIn = (root: string): Runtime => ({ ...RT_RUNTS, root });
-    expect(run(rtIn(made), b, newId(rtIn(made))).code).toBe(0);
+    expect(run(rtIn(made), b, scope.newId(rtIn(made))).code).toBe(0);
     expect(statSync(made).mode & 0o7777).toBe(0o700);
 
     const open = path.join(base, "open");
     mkdirSync(open, { mode: 0o755 });
     chmodSync(open, 0o755);
-    expect(run(rtIn(open), b, newId(rtIn(open))).code).toBe(0);
+    expect(run(rtIn(open), b, scope.newId(rtIn(open))).code).toBe(0);
     expect(statSync(open).mode & 0o7777).toBe(0o700);
 
     const writable = path.join(base, "writable");
     mkdirSync(writable);
     chmodSync(writable, 0o1777);
-    expectRefused(run(rtIn(writable), b, newId(rtIn(writable))), "writable by others");
+    expectRefused(run(rtIn(writable), b, scope.newId(rtIn(writable))), "writable by others");
     expect(readdirSync(writable)).toEqual([]);
 
     const foreign = path.join(base, "foreign");
     mkdirSync(foreign, { mode: 0o700 });
     chownSync(foreign, 65534, 65534);
-    expectRefused(run(rtIn(foreign), b, newId(rtIn(foreign))), "owned by uid 65534");
+    expectRefused(run(rtIn(foreign), b, scope.newId(rtIn(foreign))), "owned by uid 65534");
   });
 
   // ---- 6: the smaller ones -------------------------------------------------------------------------
@@ -309,7 +264,7 @@ describe("security review (issue 8)", () => {
   test("an image whose /dev is a symlink into a bind-mounted volume: the volume's files are never deleted (runc keeps them too)", () => {
     const names = ["null", "zero", "full", "random", "urandom", "tty", "ptmx", "fd", "stdin", "canary"];
     for (const rt of BOTH) {
-      const volume = tempDir("runts-volume");
+      const volume = scope.hostDir("runts-volume");
       for (const n of names) writeFileSync(path.join(volume, n), `volume ${n}\n`);
       const b = newBundle((c) => {
         c.mounts.push({ destination: "/vol", type: "bind", source: volume, options: ["rbind"] });
@@ -332,9 +287,11 @@ describe("security review (issue 8)", () => {
         c.process.args = ["/bin/true"];
         if (cgroupsPath) c.linux.cgroupsPath = cgroupsPath;
       });
-      const cid = newId(RT_RUNTS, id ?? uniqueId("rev"));
+      const cid = id ?? scope.newId(RT_RUNTS);
+      scope.defer(() => forceCleanup(RUNTS, RT_RUNTS.root, cid));
       const r = run(RT_RUNTS, b, cid);
       expectRefused(r, "cgroup interface file");
+      expect(leftovers(cid, RT_RUNTS.root)).toEqual([]);
       expect(runtime(RUNTS, ["--root", RT_RUNTS.root, "delete", "-f", cid]).code).toBe(0);
       expect(existsSync(`${cgroupV2Root()}/runts-review`)).toBe(false);
     });
@@ -345,7 +302,7 @@ describe("security review (issue 8)", () => {
       c.mounts = c.mounts.map((m: any) => (m.type === "cgroup" ? { ...m, options: ["nosuid", "noexec", "nodev", "rw"] } : m));
       c.process.args = sh("cd /sys/fs/cgroup && i=0; while [ $i -lt 2040 ]; do mkdir a && cd a || exit 1; i=$((i+1)); done; echo nested; sleep 1000");
     });
-    const id = newId(RT_RUNTS);
+    const id = scope.newId(RT_RUNTS);
     const r = runtime(RUNTS, ["--root", RT_RUNTS.root, "run", "-d", "--bundle", b.dir, id]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     const top = `${cgroupV2Root()}/${id}`;
@@ -360,7 +317,7 @@ describe("security review (issue 8)", () => {
     const del = runtime(RUNTS, ["--root", RT_RUNTS.root, "delete", "-f", id], { timeoutMs: 60_000 });
     expect({ code: del.code, stderr: del.stderr }).toEqual({ code: 0, stderr: "" });
     expect(existsSync(top)).toBe(false);
-    expectClean();
+    scope.expectNoLeftovers();
   }, 120_000);
 
   test("tmpcopyup of a 30000-deep directory fails with a clear error, not SIGSEGV", () => {
@@ -394,9 +351,9 @@ describe("security review (issue 8)", () => {
   });
 
   test("koffi's addon is not extracted to $TMPDIR: create leaves nothing there", () => {
-    const tmp = tempDir("runts-tmpdir");
+    const tmp = scope.hostDir("runts-tmpdir");
     const b = newBundle((c) => (c.process.args = ["/bin/true"]));
-    const r = run(RT_RUNTS, b, newId(RT_RUNTS), [], { TMPDIR: tmp });
+    const r = run(RT_RUNTS, b, scope.newId(RT_RUNTS), [], { TMPDIR: tmp });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     expect(readdirSync(tmp)).toEqual([]);
   });
