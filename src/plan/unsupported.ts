@@ -1,6 +1,7 @@
 // config.json fields runts cannot honour yet, or not on this host: create fails naming the
 // field rather than start a container without the confinement it asked for. One row per
-// field; a feature that lands removes its row.
+// field (a feature that lands removes its row), and the linux.resources fields runts applies
+// (a cgroup limit that lands adds its name).
 import { ConfigError } from "../errors.ts";
 import type { Spec } from "../spec/types.ts";
 import type { HostFacts } from "./facts.ts";
@@ -25,22 +26,17 @@ const RESCTRL = { path: "/sys/fs/resctrl/schemata", missing: "resctrl is not mou
 
 export const UNSUPPORTED: Unsupported[] = [
   { field: "linux.seccomp", why: `seccomp is ${NOT_YET}` },
-  { field: "linux.resources.memory", why: LIMITS },
-  { field: "linux.resources.cpu", why: LIMITS },
-  { field: "linux.resources.pids", why: LIMITS },
-  { field: "linux.resources.blockIO", why: LIMITS },
-  { field: "linux.resources.hugepageLimits", why: LIMITS },
-  { field: "linux.resources.network", why: LIMITS },
-  { field: "linux.resources.rdma", why: LIMITS },
-  { field: "linux.resources.unified", why: LIMITS },
   { field: "process.apparmorProfile", why: `AppArmor profiles are ${NOT_YET}`, needs: APPARMOR },
   { field: "process.selinuxLabel", why: `SELinux labels are ${NOT_YET}`, needs: SELINUX },
   { field: "linux.mountLabel", why: `SELinux mount labels are ${NOT_YET}`, needs: SELINUX },
   { field: "linux.intelRdt", why: `Intel RDT is ${NOT_YET}`, needs: RESCTRL },
 ];
 
-/** Fields of linux.resources runts applies (or that have a row above). */
-const RESOURCES_KNOWN = new Set(["devices", ...UNSUPPORTED.filter((u) => u.field.startsWith("linux.resources.")).map((u) => u.field.slice(16))]);
+/**
+ * The linux.resources fields runts applies; every other one (memory, cpu, pids, blockIO,
+ * hugepageLimits, network, rdma, unified, and any a later spec adds) is refused.
+ */
+export const RESOURCES_APPLIED = ["devices"];
 
 function valueAt(spec: Spec, field: string): unknown {
   let v: unknown = spec;
@@ -64,8 +60,7 @@ export function refuseUnsupported(spec: Spec, facts: Pick<HostFacts, "exists">):
     const why = u.needs && !facts.exists(u.needs.path) ? u.needs.missing : u.why;
     throw new ConfigError(`${u.field}: ${why}`);
   }
-  // Fields a later spec version adds to linux.resources are refused too, not dropped.
   for (const [key, v] of Object.entries(spec.linux?.resources ?? {})) {
-    if (!RESOURCES_KNOWN.has(key) && asks(v)) throw new ConfigError(`linux.resources.${key}: ${NOT_YET}`);
+    if (!RESOURCES_APPLIED.includes(key) && asks(v)) throw new ConfigError(`linux.resources.${key}: ${LIMITS}`);
   }
 }

@@ -32,7 +32,7 @@ export interface StoredState {
  * no one else can write, kept at mode 0700 (others who could reach a container's exec.fifo
  * could make its `start` fail, or start it).
  */
-export function securePrivateRoot(root: string): void {
+function securePrivateRoot(root: string): void {
   wrapSys("create state root", root, () => mkdirAll(root, 0o700));
   const st = wrapSys("create state root", root, () => stat(root));
   const uid = process.geteuid?.() ?? 0;

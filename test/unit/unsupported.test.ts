@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { refuseUnsupported, UNSUPPORTED } from "../../src/plan/unsupported.ts";
+import { refuseUnsupported, RESOURCES_APPLIED, UNSUPPORTED } from "../../src/plan/unsupported.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import type { Spec } from "../../src/spec/types.ts";
 
@@ -41,7 +41,16 @@ describe("refuseUnsupported (src/plan/unsupported.ts)", () => {
     expect(() => refuseUnsupported(withField("linux.intelRdt", { closID: "c" }), noHost)).toThrow("resctrl is not mounted");
   });
 
-  test("a linux.resources field runts does not know is refused too", () => {
-    expect(() => refuseUnsupported(withField("linux.resources.someFutureLimit", 5), noHost)).toThrow("config.json: linux.resources.someFutureLimit: not supported by runts yet");
+  const RESOURCES = ["memory", "cpu", "pids", "blockIO", "hugepageLimits", "network", "rdma", "unified", "someFutureLimit"];
+
+  test("every linux.resources field but the applied ones (devices) is refused, naming it; empty ones are not", () => {
+    expect(RESOURCES_APPLIED).toEqual(["devices"]);
+    for (const r of RESOURCES) {
+      expect(() => refuseUnsupported(withField(`linux.resources.${r}`, { limit: 1 }), allHost)).toThrow(
+        `config.json: linux.resources.${r}: cgroup resource limits are not supported by runts yet`,
+      );
+      expect(() => refuseUnsupported(withField(`linux.resources.${r}`, {}), allHost)).not.toThrow();
+    }
+    expect(() => refuseUnsupported(withField("linux.resources.devices", [{ allow: true, access: "rwm" }]), noHost)).not.toThrow();
   });
 });
