@@ -297,6 +297,24 @@ describe("security review (issue 8)", () => {
     });
   }
 
+  test("delete -f drops a state whose state.json is unreadable, or names an interface file as its cgroup (left by older runts)", () => {
+    const root = scope.hostDir("root");
+    chmodSync(root, 0o700);
+    const v2 = cgroupV2Root();
+    const states: [string, string][] = [
+      ["garbage", "not json"],
+      ["iface", JSON.stringify({ ociVersion: "1.2.0", id: "iface", pid: 0, pidStartTime: "", bundle: "/", rootfs: "/", created: "", owner: "root", cgroupDir: `${v2}/cgroup.procs`, creating: true })],
+    ];
+    for (const [id, text] of states) {
+      mkdirSync(path.join(root, id), { mode: 0o711 });
+      writeFileSync(path.join(root, id, "state.json"), text);
+      const r = runtime(RUNTS, ["--root", root, "delete", "-f", id]);
+      expect({ id, code: r.code, stderr: r.stderr }).toEqual({ id, code: 0, stderr: "" });
+      expect(existsSync(path.join(root, id))).toBe(false);
+    }
+    expect(statSync(`${v2}/cgroup.procs`).isFile()).toBe(true);
+  });
+
   test("delete -f removes a cgroup tree nested past PATH_MAX by the container", () => {
     const b = newBundle((c) => {
       c.mounts = c.mounts.map((m: any) => (m.type === "cgroup" ? { ...m, options: ["nosuid", "noexec", "nodev", "rw"] } : m));
