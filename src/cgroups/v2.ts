@@ -111,7 +111,8 @@ export function removeCgroup(dir: string, timeoutMs = 5000): void {
       } catch (err) {
         const errno = errnoOf(err);
         if (errno === 2) return; // ENOENT
-        if (errno !== 16 || Date.now() > deadline) throw new RuntsError("remove cgroup", what, errno);
+        // EBUSY while killed processes leave; EAGAIN, seen now and then right after cgroup.kill.
+        if ((errno !== 16 && errno !== 11) || Date.now() > deadline) throw new RuntsError("remove cgroup", what, errno);
         sleepMs(2);
       }
     }
