@@ -8,11 +8,13 @@ import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
 import { planMemoryPolicy } from "./mempolicy.ts";
+import { checkIdMappings } from "./ids.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 import { planSysctl } from "./sysctl.ts";
+import { refuseUnsupported } from "./unsupported.ts";
 
 export interface CreateContext {
   bundle: string;
@@ -77,11 +79,18 @@ export function rootfsPath(spec: Spec, bundle: string): string {
 }
 
 export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
+  refuseUnsupported(spec, ctx.facts);
   const linux = spec.linux ?? {};
   const hasMountNs = (linux.namespaces ?? []).some((n) => n.type === "mount");
   if (!hasMountNs && (linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
     // runc's check, and its words.
     throw new ConfigError("linux.namespaces: unable to restrict sys entries (linux.maskedPaths, linux.readonlyPaths) without a private MNT namespace");
+  }
+  checkIdMappings(linux.uidMappings, "linux.uidMappings");
+  checkIdMappings(linux.gidMappings, "linux.gidMappings");
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    checkIdMappings(m.uidMappings, `mounts[${i}].uidMappings`);
+    checkIdMappings(m.gidMappings, `mounts[${i}].gidMappings`);
   }
   const ns = planNamespaces(linux.namespaces);
   const passwd = spec.process?.env?.some((e) => e.startsWith("HOME=")) ? undefined : ctx.facts.readInRoot(ctx.rootfs, "/etc/passwd");

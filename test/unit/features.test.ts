@@ -10,6 +10,7 @@ import { planConsole } from "../../src/plan/console.ts";
 import { planMemoryPolicy } from "../../src/plan/mempolicy.ts";
 import { MOUNT_OPTION_NAMES, parseMountOptions } from "../../src/plan/mounts.ts";
 import { planNamespaces } from "../../src/plan/namespaces.ts";
+import { UNSUPPORTED } from "../../src/plan/unsupported.ts";
 import { checkFeatures } from "../../src/spec/validate.ts";
 import type { Spec } from "../../src/spec/types.ts";
 
@@ -42,6 +43,13 @@ describe("features", () => {
       expect(ns.cloneFlags).not.toBe(0);
     }
     expect(() => planNamespaces([{ type: "mount" }, { type: "bogus" }] as any)).toThrow(/unknown namespace "bogus"/);
+  });
+
+  test("a linux feature reported disabled is one create refuses (src/plan/unsupported.ts)", () => {
+    const fields: Record<string, string> = { seccomp: "linux.seccomp", apparmor: "process.apparmorProfile", selinux: "process.selinuxLabel", intelRdt: "linux.intelRdt" };
+    for (const [name, field] of Object.entries(fields)) {
+      expect([name, f.linux[name].enabled]).toEqual([name, !UNSUPPORTED.some((u) => u.field === field)]);
+    }
   });
 
   test("capabilities are the planner's table; memoryPolicy modes and flags are the planner's", () => {
