@@ -45,8 +45,8 @@ void console_parent_after_clone(void) {
 
 int console_relaying(void) { return relay_sock >= 0; }
 
-/* Sends fd with name as the payload (runc's utils.SendFd). */
-static int send_fd(int sock_fd, const char *name, int fd) {
+/* Sends fd with name as the payload (runc's utils.SendFd): the pty master, exec's pidfd. */
+int send_fd(int sock_fd, const char *name, int fd) {
   char control[CMSG_SPACE(sizeof(int))];
   memset(control, 0, sizeof control);
   struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};

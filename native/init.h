@@ -166,6 +166,7 @@ void op_exec(const struct op *op);
 void op_loopback_up(const struct op *op);
 
 /* console.c */
+int send_fd(int sock_fd, const char *name, int fd);
 void console_prepare(const struct op *ops, uint32_t nops);
 void console_parent_after_clone(void);
 int console_relaying(void);

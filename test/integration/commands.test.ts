@@ -4,51 +4,34 @@
  * too), `-h` exit statuses, and inputs runc accepts: linux.memoryPolicy, process.user
  * without gid; and where current runc refuses (bind-mount data options, no mount namespace).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { checkFeatures } from "../../src/spec/validate";
 import {
   BOTH,
-  forceCleanup,
   leftovers,
   probeInfo,
-  requireRoot,
   RT_RUNC,
   RT_RUNTS,
   type Runtime,
   runtime,
-  uniqueId,
 } from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import type { Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
 const TEST_TIMEOUT_MS = 60_000;
 let work = "";
-const made: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
 
 beforeAll(() => {
-  requireRoot();
   work = mkdtempSync(path.join(tmpdir(), "runts-commands-"));
-});
-afterEach(() => {
-  for (const { rt, id } of made.splice(0)) forceCleanup(rt.bin, rt.root, id);
-  for (const b of bundles.splice(0)) b.cleanup();
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function newId(rt: Runtime): string {
-  const id = uniqueId("cmd");
-  made.push({ rt, id });
-  return id;
-}
-
-function bundleWith(config: (c: any) => void = () => {}): Bundle {
-  const b = makeBundle({ rootfs: "shared", config });
-  bundles.push(b);
-  return b;
-}
+const scope = testScope("cmd");
+const newId = (rt: Runtime) => scope.newId(rt);
+const bundleWith = (config: (c: any) => void = () => {}): Bundle => scope.newBundle({ rootfs: "shared", config });
 
 const on = (rt: Runtime, root: string, args: string[], opts: Parameters<typeof runtime>[2] = {}) =>
   runtime(rt.bin, ["--root", root, ...args], opts);
@@ -59,8 +42,7 @@ describe("list", () => {
     for (const rt of BOTH) {
       const root = path.join(work, `list-${rt.name}`);
       const b = bundleWith((c) => (c.process.args = ["/bin/sleep", "100"]));
-      const ids = [newId(rt), newId(rt)].sort();
-      for (const id of ids) made.push({ rt: { ...rt, root }, id });
+      const ids = [scope.newId({ ...rt, root }), scope.newId({ ...rt, root })].sort();
       expect(on(rt, root, ["run", "-d", "--bundle", b.dir, ids[0]!]).code).toBe(0);
       expect(on(rt, root, ["create", "--bundle", b.dir, ids[1]!]).code).toBe(0);
       const table = on(rt, root, ["list"]);

@@ -4,59 +4,41 @@
  * `run` under a pty the test allocates with script(1) and with stdin not a terminal; and the
  * caller's stdio reaching a terminal: false process across create + start.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   BOTH,
-  forceCleanup,
   leftovers,
   REPO,
-  requireRoot,
   RT_RUNC,
   RT_RUNTS,
   type Runtime,
   runtime,
-  uniqueId,
   waitFor,
 } from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import type { Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
 const TEST_TIMEOUT_MS = 60_000;
 let work = "";
 let receiver = "";
 
-const made: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
 
 beforeAll(() => {
-  requireRoot();
   work = mkdtempSync(path.join(tmpdir(), "runts-terminal-"));
   receiver = path.join(work, "console-receiver");
   const gcc = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-o", receiver, path.join(REPO, "test/probe/console-receiver.c")], { encoding: "utf8" });
   if (gcc.status !== 0) throw new Error(`compiling console-receiver.c failed: ${gcc.stderr}`);
 });
 
-afterEach(() => {
-  for (const { rt, id } of made.splice(0)) forceCleanup(rt.bin, rt.root, id);
-  for (const b of bundles.splice(0)) b.cleanup();
-});
-
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function newId(rt: Runtime): string {
-  const id = uniqueId("tty");
-  made.push({ rt, id });
-  return id;
-}
-
-function bundleWith(config: (c: any) => void): Bundle {
-  const b = makeBundle({ rootfs: "shared", config });
-  bundles.push(b);
-  return b;
-}
+const scope = testScope("tty");
+const newId = (rt: Runtime) => scope.newId(rt);
+const bundleWith = (config: (c: any) => void = () => {}): Bundle => scope.newBundle({ rootfs: "shared", config });
 
 const rt$ = (rt: Runtime, args: string[], opts: Parameters<typeof runtime>[2] = {}) => runtime(rt.bin, ["--root", rt.root, ...args], opts);
 
