@@ -231,8 +231,10 @@ int console_relay(pid_t pid) {
       while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
         if (si.ssi_signo == SIGWINCH && raw) copy_size(master);
     }
+    /* Also reaps what a subreaper inherits (run without --no-subreaper). */
     int st;
-    if (waitpid(pid, &st, WNOHANG) == pid) status = exit_status(st);
+    for (pid_t r; (r = waitpid(-1, &st, WNOHANG)) > 0;)
+      if (r == pid) status = exit_status(st);
   }
   /* What the container wrote before it exited is still in the master. */
   for (ssize_t n; master_open && (n = read(master, out, sizeof out)) > 0;) write_all(1, out, (size_t)n);
