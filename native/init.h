@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -136,7 +137,18 @@ void op_exec(const struct op *op);
 /* net.c */
 void op_loopback_up(const struct op *op);
 
+/* userns.c: the parent's ops (before clone3), and the init's half of idmapped mounts */
+#define MAX_TREES 256
+void op_time_offsets(const struct op *op);
+void op_idmap_tree(const struct op *op);
+void op_attach_tree(const struct op *op);
+void close_trees(void);
+void wait_for_id_maps(pid_t init);
+void become_userns_root(int required);
+
 /* ops.c */
 int known_op(uint32_t code);
+int known_parent_op(uint32_t code);
+extern void (*const parent_handlers[])(const struct op *);
 
 #endif

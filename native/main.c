@@ -7,7 +7,8 @@
  * files only interpret ops, report the pid, sync points and errors
  * (op, path, errno) back over the socket.
  *
- * This file is the parent: read the plan, open host paths, join namespaces, clone3. */
+ * This file is the parent: read the plan, run the parent's ops (userns.c), open host paths,
+ * join namespaces, clone3. */
 #include "init.h"
 
 int sock = -1;
@@ -38,18 +39,27 @@ int main(int argc, char **argv) {
   if (!ops) fail("plan", "", ENOMEM, NULL);
   for (uint32_t i = 0; i < nops; i++)
     if (parse_frame(planframe.args[i].data, planframe.args[i].len, &ops[i]) < 0) fail("plan", "", EPROTO, "malformed op");
-  if (nops == 0 || ops[0].code != OP_CLONE) fail("plan", "", EPROTO, "plan does not start with clone");
-  for (uint32_t i = 1; i < nops; i++)
+  /* The plan: the parent's ops, OP_CLONE, the init's ops. */
+  uint32_t c = 0;
+  while (c < nops && known_parent_op(ops[c].code)) c++;
+  if (c == nops || ops[c].code != OP_CLONE) fail("plan", "", EPROTO, "plan does not start with clone");
+  for (uint32_t i = c + 1; i < nops; i++)
     if (!known_op(ops[i].code)) fail("plan", "", EPROTO, "unknown op");
+  for (uint32_t i = 0; i < c; i++) {
+    cur_index = i;
+    parent_handlers[ops[i].code](&ops[i]);
+  }
 
   cur_op = "clone";
-  uint64_t flags = u_arg(&ops[0], 0);
-  const char *cgroup = s_arg(&ops[0], 1), *state_dir = s_arg(&ops[0], 2);
-  rootfs_path = s_arg(&ops[0], 3);
-  int foreground = u_arg(&ops[0], 4) != 0;
-  if (ops[0].argc < 6 || (ops[0].argc - 6) % 2) fail("clone", "", EPROTO, "malformed clone op");
-  if (ops[0].args[5].len) {
-    if (sched_setaffinity(0, ops[0].args[5].len, (cpu_set_t *)ops[0].args[5].data) < 0)
+  cur_index = c;
+  struct op *clone = &ops[c];
+  uint64_t flags = u_arg(clone, 0);
+  const char *cgroup = s_arg(clone, 1), *state_dir = s_arg(clone, 2);
+  rootfs_path = s_arg(clone, 3);
+  int foreground = u_arg(clone, 4) != 0;
+  if (clone->argc < 6 || (clone->argc - 6) % 2) fail("clone", "", EPROTO, "malformed clone op");
+  if (clone->args[5].len) {
+    if (sched_setaffinity(0, clone->args[5].len, (cpu_set_t *)clone->args[5].data) < 0)
       fail("sched_setaffinity (execCPUAffinity.initial)", "", errno, NULL);
   }
 
@@ -65,17 +75,19 @@ int main(int argc, char **argv) {
   roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
 
-  uint32_t njoin = (ops[0].argc - 6) / 2;
+  uint32_t njoin = (clone->argc - 6) / 2;
   int *nsfds = calloc(njoin ? njoin : 1, sizeof(int));
   if (!nsfds) fail("clone", "", ENOMEM, NULL);
   for (uint32_t i = 0; i < njoin; i++) {
-    const char *path = s_arg(&ops[0], 7 + 2 * i);
+    const char *path = s_arg(clone, 7 + 2 * i);
     nsfds[i] = open(path, O_RDONLY | O_CLOEXEC);
     if (nsfds[i] < 0) fail("open namespace", path, errno, NULL);
   }
   /* Existing namespaces to join (user first, as runts orders them). */
+  int joined_userns = 0;
   for (uint32_t i = 0; i < njoin; i++) {
-    if (setns(nsfds[i], (int)u_arg(&ops[0], 6 + 2 * i)) < 0) fail("setns", s_arg(&ops[0], 7 + 2 * i), errno, NULL);
+    if (u_arg(clone, 6 + 2 * i) == CLONE_NEWUSER) joined_userns = 1;
+    if (setns(nsfds[i], (int)u_arg(clone, 6 + 2 * i)) < 0) fail("setns", s_arg(clone, 7 + 2 * i), errno, NULL);
     close(nsfds[i]);
   }
   free(nsfds);
@@ -111,7 +123,9 @@ int main(int argc, char **argv) {
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
     if (cgfd >= 0) close(cgfd);
-    for (uint32_t i = 1; i < nops; i++) {
+    if (flags & CLONE_NEWUSER) become_userns_root(1);
+    else if (joined_userns) become_userns_root(0);
+    for (uint32_t i = c + 1; i < nops; i++) {
       cur_op = "plan";
       cur_index = i;
       handlers[ops[i].code](&ops[i]);
@@ -121,7 +135,9 @@ int main(int argc, char **argv) {
   close(roottree);
   close(statedir);
   if (cgfd >= 0) close(cgfd);
+  close_trees();
   send_u64(MSG_PID, (uint64_t)pid);
+  if (flags & CLONE_NEWUSER) wait_for_id_maps(pid);
   close(sock);
   if (write(pidsent[1], "1", 1) != 1) return 1;
   close(pidsent[0]);

@@ -17,6 +17,7 @@ enum {
   MSG_PLAN = 1,
   MSG_CONTINUE = 2, /* answer to MSG_SYNC: [hook states...] */
   MSG_ABORT = 3,
+  MSG_IDMAPPED = 50, /* after MSG_PID of an init in a new user namespace: its id maps are written */
 };
 
 /* helper -> runts */
@@ -27,8 +28,8 @@ enum {
   MSG_READY = 104, /* [] */
 };
 
-/* Ops. The first op of a plan must be OP_CLONE; the rest run in the
- * container init, in order. */
+/* Ops. A plan is the parent's ops (OP_TIME_OFFSETS, OP_IDMAP_TREE: run on the host
+ * before clone3), then OP_CLONE; the rest run in the container init, in order. */
 enum {
   OP_CLONE = 1,        /* [flags, cgroupDir, stateDir, rootfs, foreground, initialCpuSet, (nsType, nsPath)...]
                         * every path is opened (the rootfs tree cloned) before any setns */
@@ -67,6 +68,9 @@ enum {
   OP_AFFINITY = 33,    /* [mask bytes] */
   OP_MKDIR = 34,       /* [path, mode] */
   OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
+  OP_TIME_OFFSETS = 80, /* parent: [offsets "clock secs nanosecs\n"...] unshare a time namespace for the init */
+  OP_IDMAP_TREE = 81,   /* parent: [source, recursive, idmapRecursive, uidmap, gidmap] an idmapped detached clone */
+  OP_ATTACH_TREE = 82,  /* [tree (n-th OP_IDMAP_TREE), target, create] */
 };
 
 #endif

@@ -14,6 +14,7 @@ import { processStartTime } from "../state/status.ts";
 import { mkfifo } from "../sys.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
+import { writeIdMaps } from "./id-maps.ts";
 
 export interface CreateOptions {
   id: string;
@@ -77,11 +78,13 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
       log: ctx.log,
+      newUserNamespace: plan.idMaps !== undefined,
       onPid(pid) {
         ctx.log.debug(`create ${id}: container init pid ${pid}`);
         s.pid = pid;
         s.pidStartTime = processStartTime(pid) ?? "";
         dir.write(s);
+        if (plan.idMaps) writeIdMaps(pid, plan.idMaps);
         if (plan.oomScoreAdj !== undefined) {
           const file = `/proc/${pid}/oom_score_adj`;
           wrapSys("set oom_score_adj", file, () => writeText(file, String(plan.oomScoreAdj), O.WRONLY));

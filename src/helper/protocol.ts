@@ -8,6 +8,7 @@ export const Msg = {
   PLAN: 1,
   CONTINUE: 2,
   ABORT: 3,
+  IDMAPPED: 50,
   PID: 101,
   ERROR: 102,
   SYNC: 103,
@@ -50,6 +51,9 @@ export const Op = {
   AFFINITY: 33,
   MKDIR: 34,
   LOOPBACK_UP: 35,
+  TIME_OFFSETS: 80,
+  IDMAP_TREE: 81,
+  ATTACH_TREE: 82,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -7,10 +7,13 @@ import type { Hook, Spec } from "../spec/types.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
-import { planNamespaces } from "./namespaces.ts";
+import { CLONE_FLAGS, planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
+import { type IdMaps, planIdMaps } from "./idmap.ts";
 import { planSysctl } from "./sysctl.ts";
+import { planTimeOffsets } from "./time.ts";
+import { planUserNamespace } from "./userns.ts";
 
 export interface CreateContext {
   bundle: string;
@@ -30,6 +33,8 @@ export interface ContainerPlan {
   warnings: string[];
   /** Set by runts on /proc/PID/oom_score_adj from the host, as runc does. */
   oomScoreAdj?: number;
+  /** The new user namespace's maps, which runts writes while the init waits after MSG_PID. */
+  idMaps?: IdMaps;
 }
 
 /**
@@ -70,17 +75,24 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
+  const idMaps = planUserNamespace(spec, ns, ctx.facts);
+  const linuxMaps = idMaps ?? (linux.uidMappings && linux.gidMappings ? planIdMaps(linux.uidMappings, linux.gidMappings, "linux") : undefined);
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
     hasNamespace: (t) => ns.has(t),
     cgroupDir: ctx.cgroupDir,
+    userMaps: linuxMaps,
   });
+  const timeOffsets = planTimeOffsets(linux, ns);
   const ops: PlanOp[] = [
+    ...(timeOffsets ? [timeOffsets] : []),
+    ...mounts.trees,
     {
       op: "CLONE",
       args: [
-        ns.cloneFlags,
+        // With offsets the parent has unshared the time namespace the init is cloned into.
+        timeOffsets ? ns.cloneFlags & ~CLONE_FLAGS.time : ns.cloneFlags,
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
@@ -121,5 +133,5 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
+  return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj, idMaps };
 }

@@ -17,6 +17,7 @@ const fakeFacts = (files: Record<string, "dir" | "file"> = {}, passwd?: string):
   lastCap: () => 40,
   exists: (p) => p in files,
   readInRoot: () => passwd,
+  userNamespaceMaps: () => undefined,
 });
 
 const ctx = (over: Partial<CreateContext> = {}): CreateContext => ({
@@ -207,7 +208,7 @@ describe("mounts", () => {
 
   test("bad options name the field", () => {
     expect(() => parseMountOptions(["a,b"], "mounts[2]")).toThrow(/mounts\[2\]\.options\[0\]: invalid mount option/);
-    expect(() => parseMountOptions(["ro", "idmap"], "mounts[0]")).toThrow(/mounts\[0\]\.options\[1\]: "idmap" is not supported/);
+    expect(parseMountOptions(["ro", "idmap"], "mounts[0]").idmap).toEqual({ recursive: false, at: 1 });
   });
 
   test("bind mounts: source relative to the bundle, file or dir target, attributes by mount_setattr", () => {
