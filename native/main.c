@@ -72,8 +72,12 @@ int main(int argc, char **argv) {
     cgfd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cgfd < 0) fail("open cgroup", cgroup, errno, NULL);
   }
-  roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+  /* A rootless plan's ROOTFS clones the tree in the init, where it has the privilege to. */
+  int init_clones_root = c + 1 < nops && ops[c + 1].code == OP_ROOTFS && ops[c + 1].argc > 1 && u_arg(&ops[c + 1], 1);
+  if (!init_clones_root) {
+    roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+  }
 
   uint32_t njoin = (clone->argc - 6) / 2;
   int *nsfds = calloc(njoin ? njoin : 1, sizeof(int));
@@ -132,7 +136,7 @@ int main(int argc, char **argv) {
     }
     _exit(0);
   }
-  close(roottree);
+  if (roottree >= 0) close(roottree);
   close(statedir);
   if (cgfd >= 0) close(cgfd);
   close_trees();

@@ -35,7 +35,8 @@ enum {
                         * every path is opened (the rootfs tree cloned) before any setns */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
-  OP_ROOTFS = 4,       /* [propagation] make / private/slave, attach the rootfs tree at its path */
+  OP_ROOTFS = 4,       /* [propagation, cloneHere] make / private/slave, attach the rootfs tree at its path
+                        * (cloneHere: the init clones it, not the parent; rootless, in a new mount namespace) */
   OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks,
                           cover: if target existed, 1 give the new root its mode | 2 copy its contents in] */
   OP_BIND = 6,         /* [source, target, recursive, create] */

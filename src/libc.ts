@@ -235,6 +235,7 @@ export function readlink(path: string): string {
 export interface Stat {
   /** st_mode: the S_IFMT type bits and the permission bits. */
   mode: number;
+  uid: number;
   size: number;
 }
 
@@ -242,10 +243,10 @@ export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 
-// struct stat on x86_64 (the architecture runts is built for): st_mode at 24, st_size at 48.
+// struct stat on x86_64 (the architecture runts is built for): st_mode at 24, st_uid at 28, st_size at 48.
 function statOf(buf: Uint8Array): Stat {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return { mode: view.getUint32(24, true), size: Number(view.getBigInt64(48, true)) };
+  return { mode: view.getUint32(24, true), uid: view.getUint32(28, true), size: Number(view.getBigInt64(48, true)) };
 }
 
 /** stat(2): follows symlinks. */

@@ -1,5 +1,5 @@
 import { stateJson, withContainer } from "../container/lifecycle.ts";
-import { RuntsError } from "../errors.ts";
+import { errnoOf, RuntsError } from "../errors.ts";
 import { listDir } from "../libc.ts";
 import type { Handler } from "./commands.ts";
 import { writeStdout } from "../stdio.ts";
@@ -11,7 +11,11 @@ const handler: Handler = (args, ctx) => {
       .filter((e) => e.dir)
       .map((e) => e.name)
       .sort();
-  } catch {}
+  } catch (err) {
+    // No state root yet is an empty list (as runc); one that cannot be read (root's, for a
+    // rootless caller) is an error, not an empty list.
+    if (errnoOf(err) !== 2) throw new RuntsError("list", ctx.root, errnoOf(err));
+  }
   const states = ids.flatMap((id) => {
     try {
       return [withContainer(ctx, id, stateJson)];

@@ -4,4 +4,6 @@ import type { Logger } from "../log.ts";
 export interface Context {
   root: string;
   log: Logger;
+  /** --rootless: the container runs in a user namespace of a caller without privileges, cgroups only where delegated. */
+  rootless: boolean;
 }

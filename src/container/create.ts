@@ -1,9 +1,10 @@
 import { posix } from "node:path";
+import { rootlessCgroupDir } from "../cgroups/rootless.ts";
 import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
+import { chmod, exists, O, readTextIfAny, rename, stat, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
@@ -40,13 +41,18 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
     const rootfs = rootfsPath(spec, bundle);
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
-    const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
-    ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
+    const v2Root = cgroup2Root();
+    let cgroupDir = cgroupDirFor(v2Root, spec.linux?.cgroupsPath, id);
+    if (ctx.rootless) cgroupDir = rootlessCgroupDir(cgroupDir, v2Root, spec.linux?.resources, process.geteuid?.() ?? 0, ownerOf);
+    ctx.log.debug(`create ${id}: cgroup ${cgroupDir || "none (rootless, not delegated)"}`);
     const plan = planContainer(spec, {
       bundle,
       rootfs,
       stateDir: dir.dir,
       cgroupDir,
+      // Without a cgroup of its own a rootless container sees the caller's at /sys/fs/cgroup.
+      cgroupMountSource: cgroupDir || ownCgroupDir(v2Root),
+      rootless: ctx.rootless,
       foreground: o.foreground,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
@@ -54,7 +60,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
-    assertCgroupFree(cgroupDir);
+    if (cgroupDir) assertCgroupFree(cgroupDir);
     state = {
       ociVersion: spec.ociVersion,
       id,
@@ -70,7 +76,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       creating: true,
     };
     dir.write(state);
-    createCgroup(cgroupDir);
+    if (cgroupDir) createCgroup(cgroupDir);
     mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
@@ -84,7 +90,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
         s.pid = pid;
         s.pidStartTime = processStartTime(pid) ?? "";
         dir.write(s);
-        if (plan.idMaps) writeIdMaps(pid, plan.idMaps);
+        if (plan.idMaps) writeIdMaps(pid, plan.idMaps, { euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 });
         if (plan.oomScoreAdj !== undefined) {
           const file = `/proc/${pid}/oom_score_adj`;
           wrapSys("set oom_score_adj", file, () => writeText(file, String(plan.oomScoreAdj), O.WRONLY));
@@ -109,6 +115,20 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     dir.remove();
     throw err;
   }
+}
+
+function ownerOf(path: string): number | undefined {
+  try {
+    return stat(path).uid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cgroup v2 directory runts itself is in ("0::/path" in /proc/self/cgroup). */
+function ownCgroupDir(v2Root: string): string {
+  const line = readTextIfAny("/proc/self/cgroup")?.split("\n").find((l) => l.startsWith("0::"));
+  return `${v2Root}${line ? line.slice(3).replace(/\/$/, "") : ""}`;
 }
 
 /** The name of the user running runts, as runc reports it in `state` and `list`. */

@@ -20,8 +20,12 @@ export interface CreateContext {
   rootfs: string;
   /** <root>/<id>: runts-init reopens exec.fifo through it after pivot_root. */
   stateDir: string;
-  /** The container's cgroup v2 directory on the host. */
+  /** The container's cgroup v2 directory on the host; "" for none (rootless without delegation). */
   cgroupDir: string;
+  /** Bound at a cgroup mount without a cgroup namespace; default cgroupDir. */
+  cgroupMountSource?: string;
+  /** --rootless: the container needs a new user namespace. */
+  rootless?: boolean;
   foreground: boolean;
   noPivot: boolean;
   preserveFds: number;
@@ -76,12 +80,15 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
   const idMaps = planUserNamespace(spec, ns, ctx.facts);
+  if (ctx.rootless && !idMaps) {
+    throw new ConfigError('linux.namespaces: a rootless container needs a new user namespace ({"type": "user"} with linux.uidMappings and gidMappings; see runts spec --rootless)');
+  }
   const linuxMaps = idMaps ?? (linux.uidMappings && linux.gidMappings ? planIdMaps(linux.uidMappings, linux.gidMappings, "linux") : undefined);
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
     hasNamespace: (t) => ns.has(t),
-    cgroupDir: ctx.cgroupDir,
+    cgroupDir: ctx.cgroupMountSource ?? ctx.cgroupDir,
     userMaps: linuxMaps,
   });
   const timeOffsets = planTimeOffsets(linux, ns);
@@ -101,7 +108,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
-    { op: "ROOTFS", args: [propagation.initial] },
+    // A rootless runts-init cannot clone the rootfs on the host; the init can in its new mount namespace.
+    { op: "ROOTFS", args: [propagation.initial, ctx.rootless && ns.cloneFlags & CLONE_FLAGS.mount ? 1 : 0] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
     { op: "MKDIR", args: [containerPath(spec.process!.cwd), 0o755] },
