@@ -3,42 +3,22 @@
  * namespaces (linux.timeOffsets), checked from inside real containers and against runc where
  * runc 1.1.5 has the feature (it has no time namespaces and no idmapped mounts).
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import {
-  BOTH,
-  capMask,
-  containerState,
-  forceCleanup,
-  leftovers,
-  probeInfo,
-  requireRoot,
-  RT_RUNC,
-  RT_RUNTS,
-  type Runtime,
-  runtime,
-  uniqueId,
-} from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { BOTH, capMask, containerState, probeInfo, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "../lib/harness";
+import type { Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
-const containers: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-const hostDirs: string[] = [];
-
-function newId(rt: Runtime): string {
-  const id = uniqueId("us");
-  containers.push({ rt, id });
-  return id;
-}
+const scope = testScope("us");
 
 const BASE = 100000;
 const RANGE = [{ containerID: 0, hostID: BASE, size: 65536 }];
 
 /** A bundle whose rootfs belongs to host ids 100000+ and whose config maps container 0..65535 there. */
 function usernsBundle(mutate?: (c: any) => void): Bundle {
-  const b = makeBundle({
+  const b = scope.newBundle({
     config: (c) => {
       c.root.readonly = false;
       c.linux.namespaces.push({ type: "user" });
@@ -47,28 +27,17 @@ function usernsBundle(mutate?: (c: any) => void): Bundle {
       mutate?.(c);
     },
   });
-  bundles.push(b);
   const r = spawnSync("sh", ["-c", `chown -R -h ${BASE}:${BASE} "$1"`, "sh", b.rootfs]);
   expect(r.status).toBe(0);
   return b;
 }
 
 function run(rt: Runtime, b: Bundle, args: string[] = ["run"]) {
-  const id = newId(rt);
+  const id = scope.newId(rt);
   return { id, ...runtime(rt.bin, ["--root", rt.root, ...args, "--bundle", b.dir, id]) };
 }
 
-function expectNoLeftovers(): void {
-  for (const { rt, id } of containers) expect(leftovers(id, rt.root)).toEqual([]);
-}
-
-beforeAll(() => requireRoot());
-
-afterEach(() => {
-  for (const { rt, id } of containers.splice(0)) forceCleanup(rt.bin, rt.root, id);
-  for (const b of bundles.splice(0)) b.cleanup();
-  for (const d of hostDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const expectNoLeftovers = () => scope.expectNoLeftovers();
 
 const SCRIPT = [
   "id -u; id -g",
@@ -171,8 +140,7 @@ describe("joining a user namespace by path", () => {
 
 describe("idmapped bind mounts", () => {
   function hostDir(owner: number): string {
-    const d = mkdtempSync("/tmp/runts-idmap-src-");
-    hostDirs.push(d);
+    const d = scope.hostDir("idmap-src");
     writeFileSync(path.join(d, "owned"), "by 1000\n");
     chownSync(d, owner, owner);
     chownSync(path.join(d, "owned"), owner, owner);
@@ -211,14 +179,13 @@ describe("idmapped bind mounts", () => {
 describe("time namespaces", () => {
   test("linux.timeOffsets shift CLOCK_BOOTTIME (/proc/uptime) and CLOCK_MONOTONIC inside, not on the host", () => {
     const day = 86400;
-    const b = makeBundle({
+    const b = scope.newBundle({
       config: (c) => {
         c.linux.namespaces.push({ type: "time" });
         c.linux.timeOffsets = { boottime: { secs: 10 * day }, monotonic: { secs: 2 * day, nanosecs: 500 } };
         c.process.args = ["/bin/sh", "-c", "cat /proc/uptime /proc/self/timens_offsets"];
       },
     });
-    bundles.push(b);
     const hostUptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
     const r = run(RT_RUNTS, b);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
