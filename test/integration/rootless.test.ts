@@ -145,6 +145,51 @@ describe("rootless runts, as a plain user", () => {
   });
 });
 
+describe("subordinate ids (/etc/subuid, /etc/subgid) through newuidmap and newgidmap", () => {
+  const SUB = 300000;
+  const files = ["/etc/subuid", "/etc/subgid"];
+  const saved: Record<string, string> = {};
+  beforeAll(() => {
+    for (const f of files) {
+      saved[f] = existsSync(f) ? readFileSync(f, "utf8") : "";
+      writeFileSync(f, `${saved[f]}${USER}:${SUB}:65536\n`);
+    }
+  });
+  afterAll(() => {
+    for (const f of files) writeFileSync(f, saved[f]!);
+  });
+
+  test("the caller as root plus 65536 subordinate ids: ownership inside and on the host, as runc gives it", () => {
+    const out: Record<string, string> = {};
+    for (const bin of [RT_RUNC.bin, RUNTS]) {
+      const dir = userBundle(bin, ["/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; touch /tmp/f; chown 1000:1000 /tmp/f; stat -c %u:%g /tmp/f"], (c) => {
+        c.root.readonly = false;
+        for (const set of ["bounding", "effective", "permitted"]) c.process.capabilities[set].push("CAP_CHOWN");
+        c.linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: SUB, size: 65536 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }, { containerID: 1, hostID: SUB, size: 65536 }];
+      });
+      const r = asUser(bin, ["run", userId(bin)], dir);
+      expect({ bin, code: r.code, stderr: r.stderr }).toEqual({ bin, code: 0, stderr: "" });
+      out[bin] = r.stdout.replace(/[ \t]+/g, " ");
+      const st = statSync(path.join(dir, "rootfs/tmp/f"));
+      expect({ bin, uid: st.uid, gid: st.gid }).toEqual({ bin, uid: SUB + 999, gid: SUB + 999 });
+    }
+    expect(out[RUNTS]!.split("\n").map((l) => l.trim())).toEqual([`0 ${uid} 1`, `1 ${SUB} 65536`, `0 ${gid} 1`, `1 ${SUB} 65536`, "1000:1000", ""]);
+    expect(out[RUNTS]).toBe(out[RT_RUNC.bin]!);
+  });
+
+  test("ids beyond the user's subordinate range are refused by newuidmap, naming the field; nothing is left", () => {
+    const dir = userBundle(RUNTS, ["/bin/true"], (c) => {
+      c.linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: SUB + 100000, size: 10 }];
+    });
+    const id = userId(RUNTS);
+    const r = asUser(RUNTS, ["run", id], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("runts: config.json: linux.uidMappings: newuidmap");
+    expect(leftovers(id, path.join(xdg, "runts"))).toEqual([]);
+  });
+});
+
 describe("a plain user and root's containers", () => {
   test("cannot state, kill, delete or list a root container; it stays as it was", () => {
     const b = makeBundle({ config: (c) => (c.process.args = ["/bin/sleep", "60"]) });
