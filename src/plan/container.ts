@@ -92,6 +92,11 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     userMaps: linuxMaps,
   });
   const timeOffsets = planTimeOffsets(linux, ns);
+  if (ctx.rootless) {
+    // Both are set up by runts-init on the host, with privileges a rootless caller lacks.
+    const first = mounts.trees[0] ?? timeOffsets;
+    if (first) throw new ConfigError(`${first.origin}: ${first === timeOffsets ? "time namespace offsets" : "idmapped mounts"} need runts to run as root (not rootless)`);
+  }
   const ops: PlanOp[] = [
     ...(timeOffsets ? [timeOffsets] : []),
     ...mounts.trees,

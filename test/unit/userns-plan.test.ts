@@ -176,6 +176,24 @@ describe("idmapped mounts", () => {
   });
 });
 
+describe("rootless plans", () => {
+  test("the init clones the rootfs; idmapped mounts and time offsets are refused", () => {
+    const rootless = (s: Spec) => planContainer(s, { ...ctx(), rootless: true });
+    expect(rootless(userns()).ops[1]).toEqual({ op: "ROOTFS", args: [0x80000 | 0x4000, 1] });
+    expect(plan(userns()).ops[1]).toEqual({ op: "ROOTFS", args: [0x80000 | 0x4000, 0] });
+    const one = [{ containerID: 0, hostID: 100000, size: 1 }];
+    expect(() => rootless(userns((s) => s.mounts!.push({ destination: "/a", type: "bind", source: "/src/a", options: ["bind"], uidMappings: one, gidMappings: one })))).toThrow(
+      "mounts[7]: idmapped mounts need runts to run as root (not rootless)",
+    );
+    expect(() => rootless(userns((s) => (s.linux!.namespaces!.push({ type: "time" }), (s.linux!.timeOffsets = { boottime: { secs: 1 } }))))).toThrow(
+      "linux.timeOffsets: time namespace offsets need runts to run as root (not rootless)",
+    );
+    const plain = defaultSpec() as unknown as Spec;
+    plain.process!.terminal = false;
+    expect(() => rootless(plain)).toThrow("linux.namespaces: a rootless container needs a new user namespace");
+  });
+});
+
 describe("time offsets", () => {
   const timens = (offsets: Record<string, { secs?: number; nanosecs?: number }>, ns: object = { type: "time" }) => {
     const s = defaultSpec() as unknown as Spec;
