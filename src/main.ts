@@ -2,9 +2,8 @@
 import { COMMANDS, GLOBAL_FLAGS } from "./cli/commands.ts";
 import { parseFlags, UsageError } from "./cli/flags.ts";
 import { RuntsError } from "./errors.ts";
-import { stat } from "./libc.ts";
 import { Logger, type LogFormat } from "./log.ts";
-import { defaultStateRoot, rootlessMode } from "./rootless.ts";
+import { defaultStateRoot, pathOwner, rootlessMode } from "./rootless.ts";
 import { writeStdout, writeStderr } from "./stdio.ts";
 
 export const VERSION = "0.1.0";
@@ -35,20 +34,12 @@ async function main(argv: string[]): Promise<number> {
     if (global.flags["systemd-cgroup"]) throw new RuntsError("--systemd-cgroup", "", 0, "the systemd cgroup driver is not supported yet");
     const euid = process.geteuid?.() ?? 0;
     const rootless = rootlessMode(global.flags.rootless as string, euid);
-    const root = (global.flags.root as string | undefined) ?? defaultStateRoot(rootless, euid, process.env, ownerOf);
+    const root = (global.flags.root as string | undefined) ?? defaultStateRoot(rootless, euid, process.env, pathOwner);
     const handler = (await cmd.load()).default;
     return await handler(args, { root: absoluteRoot(root), log, rootless });
   } catch (err) {
     log.error(errorMessage(err, cmd.name));
     return 1;
-  }
-}
-
-function ownerOf(dir: string): number | undefined {
-  try {
-    return stat(dir).uid;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,5 +1,15 @@
 // Rootless mode (--rootless true|false|auto) and where its state lives, as runc decides them.
 import { UsageError } from "./cli/flags.ts";
+import { stat } from "./libc.ts";
+
+/** The owner of a path, or undefined when it does not exist (or cannot be looked at). */
+export function pathOwner(path: string): number | undefined {
+  try {
+    return stat(path).uid;
+  } catch {
+    return undefined;
+  }
+}
 
 /** auto: rootless when runts does not run as root (runc's check on the effective uid). */
 export function rootlessMode(flag: string, euid: number): boolean {

@@ -4,10 +4,11 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, rename, stat, writeText } from "../libc.ts";
+import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
+import { pathOwner } from "../rootless.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
@@ -43,7 +44,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
     const v2Root = cgroup2Root();
     let cgroupDir = cgroupDirFor(v2Root, spec.linux?.cgroupsPath, id);
-    if (ctx.rootless) cgroupDir = rootlessCgroupDir(cgroupDir, v2Root, spec.linux?.resources, process.geteuid?.() ?? 0, ownerOf);
+    if (ctx.rootless) cgroupDir = rootlessCgroupDir(cgroupDir, v2Root, spec.linux?.resources, process.geteuid?.() ?? 0, pathOwner);
     ctx.log.debug(`create ${id}: cgroup ${cgroupDir || "none (rootless, not delegated)"}`);
     const plan = planContainer(spec, {
       bundle,
@@ -114,14 +115,6 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     if (state) destroy(state);
     dir.remove();
     throw err;
-  }
-}
-
-function ownerOf(path: string): number | undefined {
-  try {
-    return stat(path).uid;
-  } catch {
-    return undefined;
   }
 }
 
