@@ -104,6 +104,21 @@ describe("a new user namespace with a 65536-id mapping", () => {
   });
 });
 
+describe("namespaces owned by the new user namespace", () => {
+  test("a cgroup namespace (cgroup2 mounted inside), a network sysctl, hostname and pivot_root all work in it", () => {
+    const b = usernsBundle((c) => {
+      c.linux.namespaces.push({ type: "cgroup" });
+      c.linux.sysctl = { "net.ipv4.ip_local_port_range": "20000 30000" };
+      c.hostname = "inside";
+      c.process.args = ["/bin/sh", "-c", "grep ^0:: /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1; cat /proc/sys/net/ipv4/ip_local_port_range; hostname; [ -x /bin/probe ] && echo in-rootfs"];
+    });
+    const r = run(RT_RUNTS, b);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout.split("\n").map((l) => l.trim().replace(/\s+/g, " "))).toEqual(["0::/", "cgroup2", "20000 30000", "inside", "in-rootfs", ""]);
+    expectNoLeftovers();
+  });
+});
+
 describe("joining a user namespace by path", () => {
   test("a second container joins the first one's user namespace, with or without the same mappings in its config", () => {
     const first = usernsBundle((c) => (c.process.args = ["/bin/sleep", "60"]));

@@ -5,7 +5,7 @@ import type { HostFacts } from "../../src/plan/facts.ts";
 import { hostId, MAX_ID, planIdMaps } from "../../src/plan/idmap.ts";
 import { CLONE_FLAGS } from "../../src/plan/namespaces.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
-import type { Spec } from "../../src/spec/types.ts";
+import type { IdMapping, Spec } from "../../src/spec/types.ts";
 
 const facts = (maps?: { uid: string; gid: string }): HostFacts => ({
   kind: (p) => (p.startsWith("/src") ? "dir" : undefined),
@@ -56,21 +56,23 @@ describe("id mappings", () => {
   });
 
   test.each([
-    [[], "linux.uidMappings: a user namespace needs at least one mapping"],
-    [[{ containerID: 0, hostID: 1, size: 0 }], "linux.uidMappings[0].size: 0 maps nothing"],
-    [[{ containerID: MAX_ID + 1, hostID: 1, size: 1 }], `linux.uidMappings[0].containerID: ${MAX_ID + 1} is above ${MAX_ID}`],
-    [[{ containerID: 0, hostID: 1, size: 2 ** 32 }], "linux.uidMappings[0].size: containerID 0 + size 4294967296 overflows the id space (last id 4294967294)"],
-    [[{ containerID: -1, hostID: 1, size: 1 }], "linux.uidMappings[0].containerID: -1 is not an id"],
+    ["empty", [], "linux.uidMappings: a user namespace needs at least one mapping"],
+    ["size 0", [{ containerID: 0, hostID: 1, size: 0 }], "linux.uidMappings[0].size: 0 maps nothing"],
+    ["an id above int32", [{ containerID: MAX_ID + 1, hostID: 1, size: 1 }], `linux.uidMappings[0].containerID: ${MAX_ID + 1} is above ${MAX_ID}`],
+    ["a size overflow", [{ containerID: 0, hostID: 1, size: 2 ** 32 }], "linux.uidMappings[0].size: containerID 0 + size 4294967296 overflows the id space (last id 4294967294)"],
+    ["a negative id", [{ containerID: -1, hostID: 1, size: 1 }], "linux.uidMappings[0].containerID: -1 is not an id"],
     [
+      "overlapping container ids",
       [{ containerID: 0, hostID: 0, size: 10 }, { containerID: 9, hostID: 100, size: 1 }],
       "linux.uidMappings[1]: containerID range 9-9 overlaps linux.uidMappings[0] (0-9)",
     ],
     [
+      "overlapping host ids",
       [{ containerID: 0, hostID: 0, size: 10 }, { containerID: 10, hostID: 5, size: 1 }],
       "linux.uidMappings[1]: hostID range 5-5 overlaps linux.uidMappings[0] (0-9)",
     ],
-    [Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: i, size: 1 })), "linux.uidMappings: 341 mappings; the kernel takes at most 340"],
-  ])("refused: %j", (uid, message) => {
+    ["341 ranges", Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: i, size: 1 })), "linux.uidMappings: 341 mappings; the kernel takes at most 340"],
+  ] as [string, IdMapping[], string][])("refused: %s", (_name, uid, message) => {
     expect(() => planIdMaps(uid, RANGE, "linux")).toThrow(message);
   });
 
