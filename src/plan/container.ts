@@ -80,8 +80,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
   const idMaps = planUserNamespace(spec, ns, ctx.facts);
-  if (ctx.rootless && !idMaps) {
-    throw new ConfigError('linux.namespaces: a rootless container needs a new user namespace ({"type": "user"} with linux.uidMappings and gidMappings; see runts spec --rootless)');
+  if (ctx.rootless && !ns.has("user")) {
+    throw new ConfigError('linux.namespaces: a rootless container needs a new user namespace ({"type": "user"} with linux.uidMappings and gidMappings; see runts spec --rootless) or one of the caller\'s joined by path');
   }
   const linuxMaps = idMaps ?? (linux.uidMappings && linux.gidMappings ? planIdMaps(linux.uidMappings, linux.gidMappings, "linux") : undefined);
   const mounts = planMounts(spec.mounts, {

@@ -115,6 +115,22 @@ describe("rootless runts, as a plain user", () => {
     expect(leftovers(id, path.join(xdg, "runts"))).toEqual([]);
   });
 
+  test("a second container joins the user namespace of a running first one by path", () => {
+    const first = userBundle(RUNTS, ["/bin/sleep", "60"]);
+    const a = userId(RUNTS);
+    // started: until its execve the init is not dumpable, and its /proc/PID/ns are root's
+    expect(asUser(RUNTS, ["run", "--detach", a], first).code).toBe(0);
+    const pid = JSON.parse(asUser(RUNTS, ["state", a]).stdout).pid as number;
+    const dir = userBundle(RUNTS, ["/bin/sh", "-c", "readlink /proc/self/ns/user; id -u"], (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: any) => (n.type === "user" ? { type: "user", path: `/proc/${pid}/ns/user` } : n));
+      delete c.linux.uidMappings;
+      delete c.linux.gidMappings;
+    });
+    const r = asUser(RUNTS, ["run", userId(RUNTS)], dir);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout).toBe(`${spawnSync("readlink", [`/proc/${pid}/ns/user`], { encoding: "utf8" }).stdout.trim()}\n0\n`);
+  });
+
   test("a resource that needs a cgroup is refused when none is delegated, naming it; nothing is left", () => {
     const dir = userBundle(RUNTS, ["/bin/true"], (c) => (c.linux.resources = { pids: { limit: 10 } }));
     const id = userId(RUNTS);
