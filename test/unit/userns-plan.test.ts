@@ -1,30 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import type { PlanOp } from "../../src/helper/protocol.ts";
-import { planContainer, type CreateContext } from "../../src/plan/container.ts";
+import { planContainer } from "../../src/plan/container.ts";
 import type { HostFacts } from "../../src/plan/facts.ts";
 import { hostId, MAX_ID, planIdMaps } from "../../src/plan/idmap.ts";
 import { CLONE_FLAGS } from "../../src/plan/namespaces.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import type { IdMapping, Spec } from "../../src/spec/types.ts";
+import { fakeFacts, planContext } from "../lib/plan-context.ts";
 
-const facts = (maps?: { uid: string; gid: string }): HostFacts => ({
-  kind: (p) => (p.startsWith("/src") ? "dir" : undefined),
-  lastCap: () => 40,
-  exists: () => false,
-  readInRoot: () => undefined,
-  userNamespaceMaps: (p) => (p === "/proc/42/ns/user" ? maps : undefined),
-});
+const facts = (maps?: { uid: string; gid: string }) =>
+  fakeFacts({ "/src/a": "dir", "/src/b": "dir" }, undefined, { userNamespaceMaps: (p) => (p === "/proc/42/ns/user" ? maps : undefined) });
 
-const ctx = (f = facts()): CreateContext => ({
-  bundle: "/bundle",
-  rootfs: "/bundle/rootfs",
-  stateDir: "/run/runts/x",
-  cgroupDir: "/sys/fs/cgroup/x",
-  foreground: false,
-  noPivot: false,
-  preserveFds: 0,
-  facts: f,
-});
+const ctx = (f = facts()) => planContext({ facts: f });
 
 const RANGE = [{ containerID: 0, hostID: 100000, size: 65536 }];
 
