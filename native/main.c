@@ -73,7 +73,12 @@ int main(int argc, char **argv) {
     if (cgfd < 0) fail("open cgroup", cgroup, errno, NULL);
   }
   /* A rootless plan's ROOTFS clones the tree in the init, where it has the privilege to. */
-  int init_clones_root = c + 1 < nops && ops[c + 1].code == OP_ROOTFS && ops[c + 1].argc > 1 && u_arg(&ops[c + 1], 1);
+  int init_clones_root = 0;
+  for (uint32_t i = c + 1; i < nops; i++)
+    if (ops[i].code == OP_ROOTFS) {
+      init_clones_root = ops[i].argc > 1 && u_arg(&ops[i], 1);
+      break;
+    }
   if (!init_clones_root) {
     roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
