@@ -3,11 +3,8 @@
 // text /proc/PID/uid_map takes.
 import { ConfigError } from "../errors.ts";
 import type { IdMapping } from "../spec/types.ts";
+import { checkIdMappings } from "./ids.ts";
 
-/** The highest id a mapping may start at (runc, crun and Kubernetes keep ids to int32). */
-export const MAX_ID = 2147483647;
-/** The kernel's last valid id: (uid_t)-1 is "no id". */
-const LAST_KERNEL_ID = 4294967294;
 /** UID_GID_MAP_MAX_EXTENTS in the kernel. */
 const MAX_EXTENTS = 340;
 
@@ -22,18 +19,10 @@ export interface IdMaps {
 function checkRanges(maps: IdMapping[], where: string): void {
   if (maps.length === 0) throw new ConfigError(`${where}: a user namespace needs at least one mapping`);
   if (maps.length > MAX_EXTENTS) throw new ConfigError(`${where}: ${maps.length} mappings; the kernel takes at most ${MAX_EXTENTS}`);
+  // each range's ids and size (src/plan/ids.ts); here what the kernel adds: no overlaps
+  checkIdMappings(maps, where);
   for (const [i, m] of maps.entries()) {
     const at = `${where}[${i}]`;
-    for (const k of ["containerID", "hostID", "size"] as const) {
-      if (!Number.isInteger(m[k]) || m[k] < 0) throw new ConfigError(`${at}.${k}: ${m[k]} is not an id`);
-    }
-    if (m.size === 0) throw new ConfigError(`${at}.size: 0 maps nothing`);
-    for (const k of ["containerID", "hostID"] as const) {
-      if (m[k] > MAX_ID) throw new ConfigError(`${at}.${k}: ${m[k]} is above ${MAX_ID}`);
-      if (m[k] + m.size - 1 > LAST_KERNEL_ID) {
-        throw new ConfigError(`${at}.size: ${k} ${m[k]} + size ${m.size} overflows the id space (last id ${LAST_KERNEL_ID})`);
-      }
-    }
     for (const [j, o] of maps.slice(0, i).entries()) {
       for (const k of ["containerID", "hostID"] as const) {
         if (m[k] < o[k] + o.size && o[k] < m[k] + m.size) {

@@ -229,10 +229,10 @@ describe("bad input is refused naming the field, and leaves nothing behind", () 
     ],
     [
       "a size that overflows",
-      (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 2147483647, size: 4294967295 }]),
-      "linux.uidMappings[0].size: hostID 2147483647 + size 4294967295 overflows the id space (last id 4294967294)",
+      (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 2147483000, size: 65536 }]),
+      "linux.uidMappings[0].size: hostID 2147483000 + size 65536 runs past the largest id 2147483647",
     ],
-    ["a host id beyond 2147483647", (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 3000000000, size: 1 }]), "linux.uidMappings[0].hostID: 3000000000 is above 2147483647"],
+    ["a host id beyond 2147483647", (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 3000000000, size: 1 }]), "linux.uidMappings[0].hostID: 3000000000 is not a valid id (0..2147483647)"],
     [
       "mappings without a user namespace",
       (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== "user")),

@@ -11,7 +11,7 @@ const dir = mkdtempSync(path.join(tmpdir(), "runts-libc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("libc.ts", () => {
-  test("stat and fstat give node's mode, owner and size", () => {
+  test("stat and fstat give node's mode, uid and size", () => {
     const file = path.join(dir, "f");
     writeFileSync(file, "x".repeat(12345), { mode: 0o640 });
     for (const p of [file, dir, "/dev/null", "/proc/self/status"]) {

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import type { PlanOp } from "../../src/helper/protocol.ts";
 import { planContainer } from "../../src/plan/container.ts";
 import type { HostFacts } from "../../src/plan/facts.ts";
-import { hostId, MAX_ID, planIdMaps } from "../../src/plan/idmap.ts";
+import { hostId, planIdMaps } from "../../src/plan/idmap.ts";
+import { MAX_ID } from "../../src/plan/ids.ts";
 import { CLONE_FLAGS } from "../../src/plan/namespaces.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import type { IdMapping, Spec } from "../../src/spec/types.ts";
@@ -44,10 +45,10 @@ describe("id mappings", () => {
 
   test.each([
     ["empty", [], "linux.uidMappings: a user namespace needs at least one mapping"],
-    ["size 0", [{ containerID: 0, hostID: 1, size: 0 }], "linux.uidMappings[0].size: 0 maps nothing"],
-    ["an id above int32", [{ containerID: MAX_ID + 1, hostID: 1, size: 1 }], `linux.uidMappings[0].containerID: ${MAX_ID + 1} is above ${MAX_ID}`],
-    ["a size overflow", [{ containerID: 0, hostID: 1, size: 2 ** 32 }], "linux.uidMappings[0].size: containerID 0 + size 4294967296 overflows the id space (last id 4294967294)"],
-    ["a negative id", [{ containerID: -1, hostID: 1, size: 1 }], "linux.uidMappings[0].containerID: -1 is not an id"],
+    ["size 0", [{ containerID: 0, hostID: 1, size: 0 }], "linux.uidMappings[0].size: 0 is not a valid mapping size"],
+    ["an id above int32", [{ containerID: MAX_ID + 1, hostID: 1, size: 1 }], `linux.uidMappings[0].containerID: ${MAX_ID + 1} is not a valid id (0..${MAX_ID})`],
+    ["a size overflow", [{ containerID: 0, hostID: 1, size: MAX_ID + 1 }], `linux.uidMappings[0].size: hostID 1 + size ${MAX_ID + 1} runs past the largest id ${MAX_ID}`],
+    ["a negative id", [{ containerID: -1, hostID: 1, size: 1 }], "linux.uidMappings[0].containerID: -1 is not a valid id"],
     [
       "overlapping container ids",
       [{ containerID: 0, hostID: 0, size: 10 }, { containerID: 9, hostID: 100, size: 1 }],
