@@ -234,7 +234,7 @@ const PROC_BIND_ALLOWED = new Set([
 export interface MountContext {
   bundle: string;
   facts: HostFacts;
-  hasNamespace(type: "cgroup" | "network" | "ipc"): boolean;
+  hasNamespace(type: "cgroup" | "network" | "ipc" | "user"): boolean;
   /** The container's cgroup directory on the host, bound when it has no cgroup namespace. */
   cgroupDir: string;
   /** The container's user namespace mappings, for idmapped mounts that give none of their own. */
@@ -323,6 +323,13 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Moun
       } else {
         ops.push(...bindOps(ctx.cgroupDir, dest, false, TARGET.DIR, o));
       }
+    } else if (type === "sysfs" && !ctx.hasNamespace("network") && ctx.hasNamespace("user")) {
+      // The host's /sys has submounts, locked in a user namespace's copy of the mounts: it can
+      // be bound only with them (rbind), which runts does not choose for the config; runc fails
+      // here too (EPERM) and documents the rbind that `spec --rootless` writes.
+      throw new ConfigError(
+        `${where}.type: sysfs in a user namespace needs a network namespace of its own; without one, bind /sys with "rbind" (as runts spec --rootless writes it)`,
+      );
     } else if (type === "sysfs" && !ctx.hasNamespace("network")) {
       // A new sysfs needs a network namespace of its own; share the host's /sys itself, not
       // what is mounted under it (cgroup hierarchies, tracefs, debugfs, securityfs would be

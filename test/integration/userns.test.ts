@@ -250,6 +250,11 @@ describe("bad input is refused naming the field, and leaves nothing behind", () 
       (c) => (c.linux.namespaces.push({ type: "time" }), (c.linux.timeOffsets = { realtime: { secs: 5 } })),
       "linux.timeOffsets.realtime: unknown clock (monotonic or boottime)",
     ],
+    [
+      "sysfs without a network namespace (runc fails with EPERM)",
+      (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== "network")),
+      'mounts[5].type: sysfs in a user namespace needs a network namespace of its own; without one, bind /sys with "rbind" (as runts spec --rootless writes it)',
+    ],
     ["offsets without a time namespace", (c) => (c.linux.timeOffsets = { boottime: { secs: 5 } }), 'linux.timeOffsets: needs a new time namespace (linux.namespaces has no "time")'],
   ];
   for (const [name, mutate, message] of cases) {
