@@ -3,10 +3,11 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
+import { chmod, close, exists, O, open, readTextIfAny, rename, writeAll, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
+import { sendToAgent } from "../seccomp/listener.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
@@ -41,6 +42,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
     const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
     ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
+    const seccomp = spec.linux?.seccomp ? await (await import("../seccomp/program.ts")).seccompProgram(spec.linux.seccomp, ctx.root) : undefined;
+    for (const w of seccomp?.warnings ?? []) ctx.log.warn(w);
     const plan = planContainer(spec, {
       bundle,
       rootfs,
@@ -50,6 +53,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
       facts: hostFacts,
+      seccomp: seccomp?.program,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
@@ -66,8 +70,10 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       annotations: spec.annotations,
       cgroupDir,
       hooks: spec.hooks,
+      ...(seccomp && { seccomp: { flags: seccomp.program.flags, listener: seccomp.program.listener } }),
       creating: true,
     };
+    if (seccomp) writeBytes(dir.seccompPath, seccomp.program.bpf);
     dir.write(state);
     createCgroup(cgroupDir);
     mkfifo(dir.fifoPath, 0o622);
@@ -86,6 +92,9 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
           const file = `/proc/${pid}/oom_score_adj`;
           wrapSys("set oom_score_adj", file, () => writeText(file, String(plan.oomScoreAdj), O.WRONLY));
         }
+      },
+      onSeccompFd(fd) {
+        sendToAgent(seccomp!.program.listener!, fd, s.pid, hookState(s, "creating"));
       },
       onSync(name) {
         if (name !== SYNC_CREATE_RUNTIME) throw new RuntsError("sync", name, 0, "unknown sync point");
@@ -112,6 +121,15 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
   return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
+}
+
+function writeBytes(path: string, data: Uint8Array): void {
+  const fd = wrapSys("write", path, () => open(path, O.WRONLY | O.CREAT | O.EXCL, 0o600));
+  try {
+    wrapSys("write", path, () => writeAll(fd, data, path));
+  } finally {
+    close(fd);
+  }
 }
 
 /** Writes a pid file atomically (managers read it as soon as it appears). */

@@ -23,6 +23,8 @@ export interface LaunchOptions {
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
   onSync(name: string): string[];
+  /** Called with the container's seccomp notify fd (closed after it returns). */
+  onSeccompFd?(fd: number): void;
 }
 
 export interface Launched {
@@ -112,6 +114,16 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
         case Msg.SYNC: {
           const data = opts.onSync(fieldString(m, 0));
           writeAll(ours, encodeFrame(Msg.CONTINUE, data));
+          break;
+        }
+        case Msg.SECCOMP_FD: {
+          const fd = sys.receiveFd(ours, "runts-init socket");
+          try {
+            if (!opts.onSeccompFd) throw new RuntsError("read from runts-init", "", 0, "a seccomp notify fd nobody asked for");
+            opts.onSeccompFd(fd);
+          } finally {
+            close(fd);
+          }
           break;
         }
         case Msg.READY:

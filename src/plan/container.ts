@@ -9,6 +9,7 @@ import type { HostFacts } from "./facts.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
+import { placeSeccomp, type SeccompProgram } from "./seccomp.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 import { planSysctl } from "./sysctl.ts";
 
@@ -23,6 +24,8 @@ export interface CreateContext {
   noPivot: boolean;
   preserveFds: number;
   facts: HostFacts;
+  /** linux.seccomp compiled (src/seccomp/program.ts); required when the config has it. */
+  seccomp?: SeccompProgram;
 }
 
 export interface ContainerPlan {
@@ -121,5 +124,10 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
+  if (linux.seccomp && !ctx.seccomp) throw new Error("planContainer: linux.seccomp is set but was not compiled");
+  return {
+    ops: ctx.seccomp ? placeSeccomp(ops, ctx.seccomp, spec.process?.noNewPrivileges === true) : ops,
+    warnings: proc.warnings,
+    oomScoreAdj: spec.process?.oomScoreAdj,
+  };
 }

@@ -1,0 +1,49 @@
+/* runts-init: Loads the seccomp filter runts compiled (libseccomp, on the host) and, for a
+ * filter that notifies, hands its notify fd to runts, which passes it on to the agent. */
+#include "init.h"
+
+int seccomp_loaded;
+
+/* The notify fd travels after a MSG_SECCOMP_FD frame, on one byte of its own: runts reads
+ * frames with read(2), which would drop the fd, and takes this byte with recvmsg(2). */
+static void send_notify_fd(int fd) {
+  send_msg(MSG_SECCOMP_FD, 0, NULL, NULL);
+  char byte = 0;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) fail("seccomp: send the notify fd to runts", "", n < 0 ? errno : EPIPE, NULL);
+  close(fd);
+}
+
+/* [bpf bytes, flags] */
+void op_seccomp(const struct op *op) {
+  if (op->argc < 2 || op->args[0].len == 0 || op->args[0].len % sizeof(struct sock_filter) != 0 ||
+      op->args[0].len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+    fail("seccomp", "", EINVAL, "malformed filter");
+  unsigned flags = (unsigned)u_arg(op, 1);
+  struct sock_fprog prog = {
+      .len = (unsigned short)(op->args[0].len / sizeof(struct sock_filter)),
+      .filter = (struct sock_filter *)op->args[0].data,
+  };
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (r < 0) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "loading the filter (flags 0x%x)", flags);
+    fail("seccomp", "", errno, detail);
+  }
+  seccomp_loaded = 1;
+  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) send_notify_fd((int)r);
+}
