@@ -3,7 +3,7 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, close, exists, O, open, readTextIfAny, rename, writeAll, writeText } from "../libc.ts";
+import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
@@ -42,7 +42,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
     const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
     ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
-    const seccomp = spec.linux?.seccomp ? await (await import("../seccomp/program.ts")).seccompProgram(spec.linux.seccomp, ctx.root) : undefined;
+    const seccompModule = spec.linux?.seccomp ? await import("../seccomp/program.ts") : undefined;
+    const seccomp = seccompModule && (await seccompModule.seccompProgram(spec.linux!.seccomp!, ctx.root));
     for (const w of seccomp?.warnings ?? []) ctx.log.warn(w);
     const plan = planContainer(spec, {
       bundle,
@@ -73,7 +74,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       ...(seccomp && { seccomp: { flags: seccomp.program.flags, listener: seccomp.program.listener } }),
       creating: true,
     };
-    if (seccomp) writeBytes(dir.seccompPath, seccomp.program.bpf);
+    if (seccomp) seccompModule!.storeProgram(dir.seccompPath, seccomp.program);
     dir.write(state);
     createCgroup(cgroupDir);
     mkfifo(dir.fifoPath, 0o622);
@@ -121,15 +122,6 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
   return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
-}
-
-function writeBytes(path: string, data: Uint8Array): void {
-  const fd = wrapSys("write", path, () => open(path, O.WRONLY | O.CREAT | O.EXCL, 0o600));
-  try {
-    wrapSys("write", path, () => writeAll(fd, data, path));
-  } finally {
-    close(fd);
-  }
 }
 
 /** Writes a pid file atomically (managers read it as soon as it appears). */

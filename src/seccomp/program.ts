@@ -1,8 +1,8 @@
 // linux.seccomp -> the BPF program runts-init loads, through a cache of compiled filters:
 // libseccomp takes 10-40 ms for podman's default profile, and managers send the same
 // profile with every container. Loaded only by a create whose config has linux.seccomp.
-import { errnoOf, RuntsError } from "../errors.ts";
-import { mkdirAll, O, readTextIfAny, rename, writeText } from "../libc.ts";
+import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
+import { close, fstat, mkdirAll, O, open, readFull, readTextIfAny, rename, writeAll, writeText } from "../libc.ts";
 import { type SeccompProgram, seccompProfile } from "../plan/seccomp.ts";
 import type { SeccompSpec } from "../spec/types.ts";
 
@@ -19,7 +19,18 @@ export function cacheDir(root: string): string {
   return `${root}/.seccomp`;
 }
 
-const json = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === "bigint" ? x.toString() : x));
+/**
+ * What the compiled program depends on: the profile without the fields that only matter
+ * when it is loaded (flags, the agent). A cryptographic hash of it names the cache entry: a
+ * config crafted to collide with another profile's entry must not get its filter.
+ */
+function cacheKey(spec: SeccompSpec): string {
+  const { flags, listenerPath, listenerMetadata, ...compiled } = spec;
+  const exact = (spec.syscalls ?? []).some((c) => (c.args ?? []).some((a) => typeof a.value === "bigint" || typeof a.valueTwo === "bigint"));
+  // A replacer makes JSON.stringify ~30 times slower: only for the bigints load.ts keeps.
+  const text = exact ? JSON.stringify(compiled, (_, x) => (typeof x === "bigint" ? `${x}n` : x)) : JSON.stringify(compiled);
+  return `${CACHE_FORMAT}\n${text}`;
+}
 
 /**
  * The compiled filter for linux.seccomp, and the warnings of its compilation (unknown
@@ -27,8 +38,8 @@ const json = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === "
  */
 export async function seccompProgram(spec: SeccompSpec, root: string): Promise<{ program: SeccompProgram; warnings: string[] }> {
   const profile = seccompProfile(spec);
-  const { listener, loadFlags, ...rules } = profile;
-  const key = new Bun.CryptoHasher("sha256").update(json({ CACHE_FORMAT, rules })).digest("hex");
+  const { listener, loadFlags } = profile;
+  const key = new Bun.CryptoHasher("sha256").update(cacheKey(spec)).digest("hex");
   const file = `${cacheDir(root)}/${key}.json`;
   let entry = parseEntry(readTextIfAny(file));
   if (!entry) {
@@ -59,5 +70,29 @@ function store(root: string, file: string, entry: CacheEntry): void {
     rename(tmp, file);
   } catch (err) {
     throw new RuntsError("store compiled seccomp filter", file, errnoOf(err));
+  }
+}
+
+/** Keeps the container's compiled filter at path (<state dir>/seccomp.bpf) for exec. */
+export function storeProgram(path: string, program: SeccompProgram): void {
+  const fd = wrapSys("store seccomp filter", path, () => open(path, O.WRONLY | O.CREAT | O.EXCL, 0o600));
+  try {
+    wrapSys("store seccomp filter", path, () => writeAll(fd, program.bpf, path));
+  } finally {
+    close(fd);
+  }
+}
+
+/**
+ * The container's filter as create loaded it, for a process exec'd into the container:
+ * runc gives every exec'd process the container's filter. stored is state.json's seccomp.
+ */
+export function storedProgram(path: string, stored: { flags: number; listener?: { path: string; metadata: string } }): SeccompProgram {
+  const fd = wrapSys("read seccomp filter", path, () => open(path, O.RDONLY));
+  try {
+    const bpf = readFull(fd, fstat(fd, path).size, path);
+    return { bpf, flags: stored.flags, listener: stored.listener };
+  } finally {
+    close(fd);
   }
 }

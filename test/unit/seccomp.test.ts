@@ -8,7 +8,7 @@ import type { HostFacts } from "../../src/plan/facts.ts";
 import { FILTER_FLAG, placeSeccomp, type SeccompProgram, seccompProfile } from "../../src/plan/seccomp.ts";
 import { compileSeccomp } from "../../src/seccomp/libseccomp.ts";
 import { processState } from "../../src/seccomp/listener.ts";
-import { seccompProgram } from "../../src/seccomp/program.ts";
+import { seccompProgram, storedProgram, storeProgram } from "../../src/seccomp/program.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import { loadSpec } from "../../src/spec/load.ts";
 import type { SeccompSpec, Spec } from "../../src/spec/types.ts";
@@ -246,6 +246,20 @@ describe("compileSeccomp (libseccomp), by effect", () => {
     expect(() => compileSeccomp(seccompProfile({ defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_LOONGARCH64"] }))).toThrow(
       "linux.seccomp.architectures[0]: architecture loongarch64 is not supported by this host's libseccomp",
     );
+  });
+});
+
+describe("the container's filter kept for exec", () => {
+  test("storedProgram gives back what storeProgram kept, with state.json's flags and agent", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "runts-seccomp-state-"));
+    try {
+      const bpf = new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]);
+      storeProgram(path.join(dir, "seccomp.bpf"), { bpf, flags: 12 });
+      expect(storedProgram(path.join(dir, "seccomp.bpf"), { flags: 12, listener: { path: "/a", metadata: "" } })).toEqual({ bpf, flags: 12, listener: { path: "/a", metadata: "" } });
+      expect(() => storeProgram(path.join(dir, "seccomp.bpf"), { bpf, flags: 0 })).toThrow("store seccomp filter");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
