@@ -3,6 +3,7 @@
 // plan the compiled filter is loaded. Pure.
 import { ConfigError } from "../errors.ts";
 import type { PlanOp } from "../helper/protocol.ts";
+import { wantsEnosysStub } from "../seccomp/enosys.ts";
 import type { SeccompArg, SeccompSpec } from "../spec/types.ts";
 
 /** libseccomp's struct scmp_arg_cmp: (arg `op` datumA) or, for MASKED_EQ, (arg & datumA) == datumB. */
@@ -32,6 +33,10 @@ export interface SeccompProfile {
   /** seccomp(2) SECCOMP_SET_MODE_FILTER flags, NEW_LISTENER included when a rule notifies. */
   loadFlags: number;
   listener?: { path: string; metadata: string };
+  /** runc's -ENOSYS stub (src/seccomp/enosys.ts) goes before the filter. */
+  enosysStub: boolean;
+  /** Every syscall name of the profile, rules with the default action included (the stub's input, as runc's). */
+  names: string[];
 }
 
 /** libseccomp's SCMP_ACT_* values; ERRNO and TRACE carry errnoRet in the low 16 bits. */
@@ -196,8 +201,17 @@ export function seccompProfile(s: SeccompSpec): SeccompProfile {
   } else if (s.listenerPath !== undefined) {
     throw new ConfigError(`${at}.listenerPath: set, but no rule uses SCMP_ACT_NOTIFY`);
   }
-  const names = (s.syscalls ?? []).reduce((n, call) => n + call.names.length, 0);
-  return { defaultAction, architectures, rules, optimize: names > 32, loadFlags, listener };
+  const names = (s.syscalls ?? []).flatMap((call) => call.names);
+  return {
+    defaultAction,
+    architectures,
+    rules,
+    optimize: names.length > 32,
+    loadFlags,
+    listener,
+    enosysStub: wantsEnosysStub(s.defaultAction, s.defaultErrnoRet),
+    names,
+  };
 }
 
 /** A compiled filter as runts-init loads it (OP_SECCOMP), and where its notify fd goes. */

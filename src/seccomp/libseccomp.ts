@@ -1,6 +1,7 @@
 // Compiles a seccomp profile (src/plan/seccomp.ts) to a BPF program with libseccomp, the
 // compiler runc uses, through koffi. Loaded only by a create whose config has linux.seccomp.
-import { close } from "../libc.ts";
+import { close, concat } from "../libc.ts";
+import { enosysStub } from "./enosys.ts";
 import { ConfigError, RuntsError, strerror } from "../errors.ts";
 import type { SeccompProfile } from "../plan/seccomp.ts";
 import { loadLibrary, readBack, scratchFile } from "../sys.ts";
@@ -14,6 +15,7 @@ interface Libseccomp {
   archAdd(ctx: Ctx, token: number): number;
   attrSet(ctx: Ctx, attr: number, value: number): number;
   syscallResolve(name: string): number;
+  syscallResolveArch(token: number, name: string): number;
   ruleAddArray(ctx: Ctx, action: number, nr: number, count: number, conds: Uint8Array): number;
   exportBpf(ctx: Ctx, fd: number): number;
 }
@@ -31,6 +33,7 @@ function libseccomp(): Libseccomp {
     archAdd: so.func("int seccomp_arch_add(void *ctx, uint32_t token)"),
     attrSet: so.func("int seccomp_attr_set(void *ctx, int attr, uint32_t value)"),
     syscallResolve: so.func("int seccomp_syscall_resolve_name(const char *name)"),
+    syscallResolveArch: so.func("int seccomp_syscall_resolve_name_arch(uint32_t token, const char *name)"),
     ruleAddArray: so.func("int seccomp_rule_add_array(void *ctx, uint32_t action, int nr, unsigned int count, const uint8_t *conds)"),
     exportBpf: so.func("int seccomp_export_bpf(void *ctx, int fd)"),
   } as Libseccomp;
@@ -73,12 +76,18 @@ export function compileSeccomp(p: SeccompProfile): Compiled {
   const ctx = s.init(p.defaultAction);
   if (!ctx) throw new ConfigError("linux.seccomp.defaultAction: libseccomp refused the action");
   const warnings: string[] = [];
+  /** The largest syscall number the profile names, per architecture (for the -ENOSYS stub). */
+  const largest = new Map<string, number>();
   try {
     for (const a of p.architectures) {
       const token = s.archResolve(a.name);
       if (!token) throw new ConfigError(`${a.field}: architecture ${a.name} is not supported by this host's libseccomp`);
       const r = s.archAdd(ctx, token);
       if (r < 0 && r !== -EEXIST) throw libError(a.field, `adding architecture ${a.name}`, r);
+      if (!p.enosysStub || largest.has(a.name)) continue;
+      const max = Math.max(0, ...p.names.map((n) => s.syscallResolveArch(token, n)));
+      if (max > 0) largest.set(a.name, max);
+      else warnings.push(`${a.field}: the profile names no syscall of ${a.name}`);
     }
     if (p.optimize && s.attrSet(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) warnings.push("linux.seccomp: libseccomp has no binary-tree optimization; the filter is a linear list");
     for (const rule of p.rules) {
@@ -96,7 +105,8 @@ export function compileSeccomp(p: SeccompProfile): Compiled {
     try {
       const r = s.exportBpf(ctx, fd);
       if (r < 0) throw libError("linux.seccomp", "exporting the filter", r);
-      const bpf = readBack(fd, MAX_BPF_INSNS * BPF_INSN_SIZE + 1, "seccomp filter");
+      const filter = readBack(fd, MAX_BPF_INSNS * BPF_INSN_SIZE + 1, "seccomp filter");
+      const bpf = largest.size ? concat([enosysStub(largest), filter]) : filter;
       if (bpf.length > MAX_BPF_INSNS * BPF_INSN_SIZE) {
         throw new RuntsError("compile linux.seccomp", "", 0, `the filter has more than ${MAX_BPF_INSNS} instructions, the kernel's limit`);
       }

@@ -7,7 +7,7 @@ import { type SeccompProgram, seccompProfile } from "../plan/seccomp.ts";
 import type { SeccompSpec } from "../spec/types.ts";
 
 /** Bump when the compiler's output for the same profile changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 interface CacheEntry {
   bpf: string;

@@ -113,6 +113,18 @@ describe("podman's default profile", () => {
     });
   }
 
+  test("without its defaultErrnoRet (EPERM then), syscalls newer than the profile get ENOSYS, as runc's stub gives", () => {
+    const names = ["getpid", "add_key", "futex_waitv", "futex_waitv_x86", "io_uring_setup"];
+    const [runc, runts] = BOTH.map((rt) =>
+      verdicts(rt, undefined, names, (c) => {
+        c.linux.seccomp = podmanSeccomp(c.process.capabilities.bounding);
+        delete c.linux.seccomp.defaultErrnoRet;
+      }),
+    );
+    expect(runts).toEqual({ getpid: "ok", add_key: "errno 1", futex_waitv: "errno 38", futex_waitv_x86: "errno 38", io_uring_setup: "errno 1" });
+    expect(runts).toEqual(runc!);
+  });
+
   test("the init shows a filter in /proc/self/status, as under runc", () => {
     const [runc, runts] = BOTH.map((rt) => {
       const { r } = run(rt, undefined, ["/bin/probe", "info"], (c) => (c.linux.seccomp = podmanSeccomp(c.process.capabilities.bounding)));

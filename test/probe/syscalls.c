@@ -109,6 +109,8 @@ A(lookup_dcookie, syscall(SYS_lookup_dcookie, 0, NULL, 0))
 A(fanotify_init, syscall(SYS_fanotify_init, 0xffffffff, 0))
 A(io_uring_setup, syscall(SYS_io_uring_setup, 0, NULL))
 A(uname, syscall(SYS_uname, NULL))
+A(futex_waitv, syscall(449 /* futex_waitv, newer than some profiles */, NULL, 0, 0, NULL, 0))
+A(futex_waitv_x86, x86_syscall(449, 0, 0))
 A(getpid_x86, x86_syscall(20 /* i386 getpid */, 0, 0))
 A(mkdir_x86, x86_syscall(39 /* i386 mkdir */, (long)(uintptr_t)dir_path, 0755))
 A(personality_svr4_x86, x86_syscall(136 /* i386 personality */, 0x0001 | 0x0400000, 0))
@@ -125,7 +127,7 @@ static const struct attempt attempts[] = {
     E(socket_netlink_audit) E(socket_packet) E(acct) E(reboot) E(swapon) E(setns) E(bpf) E(perf_event_open)
     E(open_by_handle_at) E(kexec_load) E(init_module) E(delete_module) E(clock_settime) E(settimeofday)
     E(ioperm) E(syslog) E(userfaultfd) E(quotactl) E(lookup_dcookie) E(fanotify_init) E(io_uring_setup)
-    E(uname) E(getpid_x86) E(mkdir_x86) E(personality_svr4_x86) E(getpid_x32) E(mkdir_x32)
+    E(uname) E(futex_waitv) E(futex_waitv_x86) E(getpid_x86) E(mkdir_x86) E(personality_svr4_x86) E(getpid_x32) E(mkdir_x32)
 #undef E
 };
 

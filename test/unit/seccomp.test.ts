@@ -263,6 +263,47 @@ describe("the container's filter kept for exec", () => {
   });
 });
 
+describe("runc's -ENOSYS stub", () => {
+  const profile = (extra: Partial<SeccompSpec>): SeccompSpec => ({
+    defaultAction: "SCMP_ACT_ERRNO",
+    architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+    syscalls: [{ names: ["mkdir", "getpid", "io_uring_setup"], action: "SCMP_ACT_ALLOW" }],
+    ...extra,
+  });
+  const FUTEX_WAITV = 449;
+  const ENOSYS = ERRNO(38);
+
+  test("syscalls above the largest one the profile names get ENOSYS, per arch and x32 mode; the rest the default", () => {
+    const p = compileSeccomp(seccompProfile(profile({})));
+    const x64 = (nr: number) => runBpf(p.bpf, AUDIT_ARCH.x86_64, nr);
+    expect(x64(NR.mkdir)).toBe(ALLOW);
+    expect(x64(NR.add_key)).toBe(ERRNO(1));
+    expect(x64(FUTEX_WAITV)).toBe(ENOSYS);
+    expect(x64(NR.io_uring_setup + 1)).toBe(ENOSYS);
+    expect(x64(NR.io_uring_setup)).toBe(ALLOW);
+    expect(x64(X32_BIT | NR.mkdir)).toBe(ALLOW);
+    expect(x64(X32_BIT | FUTEX_WAITV)).toBe(ENOSYS);
+    expect(runBpf(p.bpf, AUDIT_ARCH.x86, NR_X86.mkdir)).toBe(ALLOW);
+    expect(runBpf(p.bpf, AUDIT_ARCH.x86, FUTEX_WAITV)).toBe(ENOSYS);
+    expect(runBpf(p.bpf, AUDIT_ARCH.x86, 300)).toBe(ERRNO(1));
+  });
+
+  test("only the modes the profile lists: without x32, x32 syscalls are the filter's (bad arch)", () => {
+    const p = compileSeccomp(seccompProfile(profile({ architectures: ["SCMP_ARCH_X86_64"] })));
+    expect(runBpf(p.bpf, AUDIT_ARCH.x86_64, FUTEX_WAITV)).toBe(ENOSYS);
+    expect(runBpf(p.bpf, AUDIT_ARCH.x86_64, X32_BIT | FUTEX_WAITV)).toBe(KILL_THREAD);
+  });
+
+  test("none for a default that allows, or that already returns ENOSYS, or without architectures", () => {
+    for (const extra of [{ defaultAction: "SCMP_ACT_ALLOW" }, { defaultAction: "SCMP_ACT_LOG" }, { defaultErrnoRet: 38 }, { architectures: [] }]) {
+      const p = seccompProfile(profile(extra));
+      const plain = compileSeccomp({ ...p, enosysStub: false });
+      expect({ extra, same: compileSeccomp(p).bpf }).toEqual({ extra, same: plain.bpf });
+    }
+    expect(runBpf(compileSeccomp(seccompProfile(profile({ defaultErrnoRet: 38 }))).bpf, AUDIT_ARCH.x86_64, NR.add_key)).toBe(ENOSYS);
+  });
+});
+
 describe("seccompProgram (the cache of compiled filters)", () => {
   test("the second compilation of a profile is read from <root>/.seccomp, warnings included", async () => {
     const root = mkdtempSync(path.join(tmpdir(), "runts-seccomp-cache-"));
