@@ -247,7 +247,8 @@ export function receiveFd(sock: number, what: string): number {
   h.iov.fill(0);
   const cv = new DataView(control.buffer);
   const controllen = Number(new DataView(msg.buffer).getBigUint64(40, true));
-  if (n !== 1 || controllen < 20 || cv.getInt32(8, true) !== SOL_SOCKET || cv.getInt32(12, true) !== SCM_RIGHTS) {
+  const oneFd = controllen >= 20 && cv.getBigUint64(0, true) === 20n && cv.getInt32(8, true) === SOL_SOCKET && cv.getInt32(12, true) === SCM_RIGHTS;
+  if (n !== 1 || !oneFd) {
     throw new RuntsError("recvmsg", what, 0, "expected one file descriptor");
   }
   return cv.getInt32(16, true);
