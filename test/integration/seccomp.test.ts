@@ -190,6 +190,31 @@ describe("actions", () => {
   });
 });
 
+/** Seccomp audit records (type=1326) of /bin/syscalls in the kernel log (no auditd here) matching what. */
+function auditRecords(what: RegExp): number {
+  const log = execFileSync("dmesg", { encoding: "utf8" });
+  return log.split("\n").filter((l) => l.includes("type=1326") && l.includes('exe="/bin/syscalls"') && what.test(l)).length;
+}
+
+describe("the audit log", () => {
+  test("SCMP_ACT_LOG lets the syscall through and logs it; so does runc", () => {
+    for (const rt of BOTH) {
+      const before = auditRecords(/ syscall=308 .*code=0x7ffc0000/);
+      expect(verdicts(rt, allow({ syscalls: [{ names: ["setns"], action: "SCMP_ACT_LOG" }] }), ["setns"])).toEqual({ setns: "errno 9" });
+      expect({ rt: rt.name, logged: auditRecords(/ syscall=308 .*code=0x7ffc0000/) > before }).toEqual({ rt: rt.name, logged: true });
+    }
+  });
+
+  test("SECCOMP_FILTER_FLAG_LOG logs the other actions too (an ERRNO here); without it they are not logged", () => {
+    // The record's code is the action without its data (0x50000 for any ERRNO): the syscall tells the two runs apart.
+    const errnoLogged = (nr: number) => auditRecords(new RegExp(` syscall=${nr} .*code=0x50000$`));
+    const before = [errnoLogged(90), errnoLogged(63)];
+    expect(verdicts(RT_RUNTS, allow({ flags: ["SECCOMP_FILTER_FLAG_LOG"], syscalls: [{ names: ["chmod"], action: "SCMP_ACT_ERRNO", errnoRet: 123 }] }), ["chmod"])).toEqual({ chmod: "errno 123" });
+    expect(verdicts(RT_RUNTS, allow({ flags: [], syscalls: [{ names: ["uname"], action: "SCMP_ACT_ERRNO", errnoRet: 124 }] }), ["uname"])).toEqual({ uname: "errno 124" });
+    expect({ chmod: errnoLogged(90) > before[0]!, uname: errnoLogged(63) > before[1]! }).toEqual({ chmod: true, uname: false });
+  });
+});
+
 describe("argument filters", () => {
   test("every operator, several args ANDed, the same arg ORed, 64-bit values; on x86 as well", () => {
     const profile = allow({
@@ -253,7 +278,8 @@ describe("flags", () => {
   // runc 1.1.5 knows no flags field ("seccomp flags are not yet supported"); without one it
   // loads with SPEC_ALLOW, as current runc does. This host's SSB mitigation is "prctl", where
   // seccomp does not change the speculation state, so the flags are checked by the kernel
-  // accepting them (an unknown or inconsistent flag is EINVAL).
+  // accepting them (an unknown or inconsistent flag is EINVAL); LOG by its effect in "the
+  // audit log" below.
   test("without a flags field the speculation state is runc's", () => {
     const [runc, runts] = BOTH.map((rt) => {
       const { r } = run(rt, allow(), ["/bin/grep", "-E", "^(Speculation_Store_Bypass|Seccomp):", "/proc/self/status"]);
