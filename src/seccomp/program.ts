@@ -8,6 +8,8 @@ import type { SeccompSpec } from "../spec/types.ts";
 
 /** Bump when the compiler's output for the same profile changes. */
 const CACHE_FORMAT = 2;
+/** struct sock_filter: a damaged entry (not whole instructions) is compiled again. */
+const SOCK_FILTER_SIZE = 8;
 
 interface CacheEntry {
   bpf: string;
@@ -41,21 +43,23 @@ export async function seccompProgram(spec: SeccompSpec, root: string): Promise<{
   const { listener, loadFlags } = profile;
   const key = new Bun.CryptoHasher("sha256").update(cacheKey(spec)).digest("hex");
   const file = `${cacheDir(root)}/${key}.json`;
-  let entry = parseEntry(readTextIfAny(file));
-  if (!entry) {
+  let compiled = cached(readTextIfAny(file));
+  if (!compiled) {
     const { compileSeccomp } = await import("./libseccomp.ts");
-    const compiled = compileSeccomp(profile);
-    entry = { bpf: Buffer.from(compiled.bpf).toString("base64"), warnings: compiled.warnings };
-    store(root, file, entry);
+    compiled = compileSeccomp(profile);
+    store(root, file, { bpf: Buffer.from(compiled.bpf).toString("base64"), warnings: compiled.warnings });
   }
-  return { program: { bpf: new Uint8Array(Buffer.from(entry.bpf, "base64")), flags: loadFlags, listener }, warnings: entry.warnings };
+  return { program: { bpf: compiled.bpf, flags: loadFlags, listener }, warnings: compiled.warnings };
 }
 
-function parseEntry(text: string | undefined): CacheEntry | undefined {
+/** A cache entry's program and warnings; undefined for none, or a damaged one (compiled again). */
+function cached(text: string | undefined): { bpf: Uint8Array; warnings: string[] } | undefined {
   if (!text) return undefined;
   try {
     const e = JSON.parse(text) as CacheEntry;
-    return typeof e.bpf === "string" && Array.isArray(e.warnings) ? e : undefined;
+    if (typeof e.bpf !== "string" || !Array.isArray(e.warnings)) return undefined;
+    const bpf = new Uint8Array(Buffer.from(e.bpf, "base64"));
+    return bpf.length && bpf.length % SOCK_FILTER_SIZE === 0 ? { bpf, warnings: e.warnings } : undefined;
   } catch {
     return undefined;
   }

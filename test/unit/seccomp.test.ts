@@ -13,7 +13,7 @@ import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import { loadSpec } from "../../src/spec/load.ts";
 import type { SeccompSpec, Spec } from "../../src/spec/types.ts";
 import { podmanSeccomp } from "../lib/seccomp-profiles.ts";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 const ALLOW = 0x7fff_0000;
 const ERRNO = (e: number) => 0x0005_0000 | e;
@@ -319,6 +319,11 @@ describe("seccompProgram (the cache of compiled filters)", () => {
       expect(other.program.bpf).toEqual(first.program.bpf);
       expect(other.program.flags).toBe(0);
       expect(readdirSync(path.join(root, ".seccomp"))).toHaveLength(1);
+      // A damaged entry (not whole instructions) is compiled again, and replaced.
+      const entry = path.join(root, ".seccomp", readdirSync(path.join(root, ".seccomp"))[0]!);
+      writeFileSync(entry, JSON.stringify({ bpf: "AAAA", warnings: [] }));
+      expect(await seccompProgram(s, root)).toEqual(first);
+      expect(JSON.parse(readFileSync(entry, "utf8")).warnings).toHaveLength(1);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
