@@ -8,23 +8,7 @@ int seccomp_loaded;
  * frames with read(2), which would drop the fd, and takes this byte with recvmsg(2). */
 static void send_notify_fd(int fd) {
   send_msg(MSG_SECCOMP_FD, 0, NULL, NULL);
-  char byte = 0;
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) fail("seccomp: send the notify fd to runts", "", n < 0 ? errno : EPIPE, NULL);
+  if (send_fd(sock, "s", fd) < 0) fail("seccomp: send the notify fd to runts", "", errno, NULL);
   close(fd);
 }
 

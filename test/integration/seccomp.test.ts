@@ -410,6 +410,61 @@ describe("notify", () => {
   });
 });
 
+/** A running container under seccomp (its process pauses), for exec. */
+function running(rt: Runtime, seccomp: unknown): string {
+  const b = bundle((c) => {
+    c.process.args = ["/bin/probe", "pause"];
+    c.linux.seccomp = seccomp;
+  });
+  const id = newId(rt);
+  const created = runtime(rt.bin, ["--root", rt.root, "create", "--bundle", b.dir, id]);
+  expect({ rt: rt.name, code: created.code, stderr: created.stderr }).toMatchObject({ code: 0 });
+  expect(runtime(rt.bin, ["--root", rt.root, "start", id]).code).toBe(0);
+  return id;
+}
+
+describe("exec", () => {
+  test("an exec'd process gets the container's filter, with and without --no-new-privs, as under runc", () => {
+    const profile = allow({ syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_ERRNO", errnoRet: 13 }, { names: ["chroot"], action: "SCMP_ACT_KILL" }] });
+    const [runc, runts] = BOTH.map((rt) => {
+      const id = running(rt, profile);
+      return ["", "--no-new-privs"].map((flag) => {
+        const r = runtime(rt.bin, ["--root", rt.root, "exec", ...(flag ? [flag] : []), id, "/bin/syscalls", "getpid", "mkdir", "chroot"]);
+        expect({ rt: rt.name, flag, code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+        return JSON.parse(r.stdout);
+      });
+    });
+    expect(runts).toEqual([
+      { getpid: "ok", mkdir: "errno 13", chroot: "signal 31" },
+      { getpid: "ok", mkdir: "errno 13", chroot: "signal 31" },
+    ]);
+    expect(runts).toEqual(runc!);
+  });
+
+  test("an exec'd process's notify fd goes to the agent with its own pid and the state \"running\", as from runc", () => {
+    const { sock, states } = startAgent(43);
+    const sent = BOTH.map((rt) => {
+      const id = running(rt, notifyProfile(sock));
+      const r = runtime(rt.bin, ["--root", rt.root, "exec", id, "/bin/syscalls", "mkdir", "getpid"]);
+      expect({ rt: rt.name, code: r.code, stderr: r.stderr, out: r.stdout.trim() }).toEqual({ rt: rt.name, code: 0, stderr: "", out: '{"mkdir":"errno 43","getpid":"ok"}' });
+      return id;
+    });
+    const lines = readFileSync(states, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    // create's message, then exec's, for each runtime
+    expect(lines.map((l) => [l.state.id, l.state.status])).toEqual([
+      [sent[0], "creating"],
+      [sent[0], "running"],
+      [sent[1], "creating"],
+      [sent[1], "running"],
+    ]);
+    for (const i of [1, 3]) {
+      expect(lines[i].pid).not.toBe(lines[i].state.pid);
+      expect(lines[i].state.pid).toBe(lines[i - 1].pid);
+      expect(lines[i].metadata).toBe("agent-meta");
+    }
+  });
+});
+
 describe("unknown syscall names", () => {
   test("are warned about and skipped, as runc skips them", () => {
     const profile = allow({ syscalls: [{ names: ["no_such_syscall", "mkdir"], action: "SCMP_ACT_ERRNO", errnoRet: 13 }] });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { encodePlan, Op, type PlanOp } from "../../src/helper/protocol.ts";
 import { planContainer, type CreateContext } from "../../src/plan/container.ts";
+import { planExec } from "../../src/plan/exec.ts";
 import type { HostFacts } from "../../src/plan/facts.ts";
 import { FILTER_FLAG, placeSeccomp, type SeccompProgram, seccompProfile } from "../../src/plan/seccomp.ts";
 import { compileSeccomp } from "../../src/seccomp/libseccomp.ts";
@@ -368,6 +369,16 @@ describe("the filter's place in the plan (runc's order)", () => {
     expect(ops[order.indexOf("SECCOMP")]!.args).toEqual([program.bpf, 4]);
     expect(() => encodePlan(ops)).not.toThrow();
     expect(Op.SECCOMP).toBe(30);
+  });
+
+  test("exec's plan: before USER without noNewPrivileges, right before EXEC with it", () => {
+    for (const nnp of [false, true]) {
+      const s = spec(nnp);
+      const ops = planExec(s, s.process!, { initPid: 1, initStartTime: "1", cgroupDir: "/sys/fs/cgroup/x", rootfs: "/b/rootfs", foreground: false, listenFds: 0, preserveFds: 0, facts, seccomp: program }).ops;
+      const order = names(ops);
+      expect(order.indexOf("SECCOMP")).toBe(nnp ? order.indexOf("EXEC") - 1 : order.indexOf("USER") - 1);
+      expect(order.filter((o) => o === "SECCOMP")).toHaveLength(1);
+    }
   });
 
   test("a plan without READY (exec) gets the filter right before EXEC", () => {
