@@ -1,6 +1,5 @@
 // Bundles src/main.ts into the single executable dist/runts (Bun, bytecode, minified, split
-// into one chunk per command so that a command loads only its own code). koffi's native
-// engine (src/sys.ts imports the .node file) is embedded as a file.
+// into one chunk per command so that a command loads only its own code).
 export {}; // a module, for top-level await
 
 const result = await Bun.build({

@@ -3,7 +3,7 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, writeText } from "../libc.ts";
+import { chmod, exists, mkfifo, O, readTextIfAny, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
@@ -12,7 +12,6 @@ import { validateId } from "../state/container-id.ts";
 import { writePidFile } from "../state/pid-file.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
-import { mkfifo } from "../sys.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
 

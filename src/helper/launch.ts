@@ -2,8 +2,7 @@
 import helperImage from "../../build/runts-init" with { type: "file" };
 import { RuntsError, wrapSys } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { close, readFull, readlink, writeAll } from "../libc.ts";
-import * as sys from "../sys.ts";
+import { close, fdOrigin, readFull, readlink, sealedMemfd, socketPair, writeAll } from "../libc.ts";
 import {
   decodePayload,
   encodeFrame,
@@ -72,7 +71,7 @@ function isOwnFd(fd: number, origin: "own" | "closed"): boolean {
  */
 export function checkPreservedFds(n: number): void {
   for (let fd = 3; fd < 3 + n; fd++) {
-    const origin = sys.fdOrigin(fd);
+    const origin = fdOrigin(fd);
     if (origin === "inherited" || !isOwnFd(fd, origin)) continue;
     const why = origin === "closed" ? "it is not open" : "it is close-on-exec, so runts opened it itself";
     throw new RuntsError(`--preserve-fds ${n}`, "", 0, `fd ${fd} was not passed to runts by its caller (${why})`);
@@ -98,8 +97,8 @@ function helperError(m: Message, plan: PlanOp[]): RuntsError {
 /** Runs the plan up to OP_READY (the container init then waits on exec.fifo), or for exec up to execve. */
 export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launched> {
   const image = await Bun.file(helperImage).bytes();
-  const memfd = sys.sealedMemfd("runts-init", image);
-  const [ours, theirs] = sys.socketPair();
+  const memfd = sealedMemfd("runts-init", image);
+  const [ours, theirs] = socketPair();
   const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   // Bun.spawn, not node:child_process, which costs ~4 ms to load (with node:events).
   let helper: ReturnType<typeof Bun.spawn>;
