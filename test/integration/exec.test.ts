@@ -148,6 +148,26 @@ for (const r of [RT_RUNTS, RT_RUNC]) {
       expect(cgroupProcs(id)).toContain(Number(readFileSync(path.join(dir, "pid"), "utf8")));
     });
 
+    test("run: the waiting runtime is a subreaper (orphans of the container reach it), not with --no-subreaper", () => {
+      // No pid namespace: an orphan of the init is reparented on the host, to the nearest subreaper.
+      const script = "o=$( (sleep 30 >/dev/null & echo $!) ); sleep 0.5; grep PPid /proc/$o/status; echo init-parent $PPID; kill $o";
+      for (const flags of [[], ["--no-subreaper"]]) {
+        const bundle = scope.newBundle({
+          rootfs: "shared",
+          config: (c) => {
+            c.process.args = ["/bin/sh", "-c", script];
+            c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== "pid");
+          },
+        });
+        const res = rt(r, ["run", ...flags, "-b", bundle.dir, scope.newId(r)]);
+        expect(res.code).toBe(0);
+        const orphanParent = /PPid:\s+(\d+)/.exec(res.stdout)?.[1];
+        const initParent = /init-parent (\d+)/.exec(res.stdout)?.[1];
+        expect(orphanParent).toBeDefined();
+        expect({ flags, reapedByRuntime: orphanParent === initParent }).toEqual({ flags, reapedByRuntime: flags.length === 0 });
+      }
+    });
+
     test("a missing binary: a clear error, no process left in the container", () => {
       const { id } = running(r);
       const res = rt(r, ["exec", id, "/bin/nonexistent"]);
