@@ -111,6 +111,8 @@ char **v_arg(const struct op *op, uint32_t from, uint64_t n);
 /* paths.c */
 int open_in_root(const char *path, int flags);
 int open_parent(const char *op, const char *path, const char **name, int mkdirs);
+/* open_parent with extra openat2 RESOLVE_* flags (RESOLVE_NO_SYMLINKS: refused with a clear error). */
+int open_parent_ex(const char *op, const char *path, const char **name, int mkdirs, uint64_t resolve);
 int open_target(const char *target, uint64_t create);
 void mkdir_in_root(const char *path, mode_t mode);
 void fd_path(char *buf, size_t len, int fd);
@@ -162,6 +164,17 @@ void op_exec(const struct op *op);
 
 /* net.c */
 void op_loopback_up(const struct op *op);
+
+/* console.c */
+int send_fd(int sock_fd, const char *name, int fd);
+void console_prepare(const struct op *ops, uint32_t nops);
+void console_parent_after_clone(void);
+int console_relaying(void);
+int console_relay(pid_t pid);
+void op_console(const struct op *op);
+
+/* mempolicy.c */
+void op_mempolicy(const struct op *op);
 
 /* ops.c */
 int known_op(uint32_t code);

@@ -67,19 +67,7 @@ int connect_pidfd_socket(const char *path) {
 
 /* The pidfd with SCM_RIGHTS and name as the payload, as runc sends it. */
 void send_pidfd(int sock_fd, int pidfd, const char *name) {
-  char control[CMSG_SPACE(sizeof(int))];
-  memset(control, 0, sizeof control);
-  struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &pidfd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(sock_fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) fail("--pidfd-socket: send pidfd", "", errno, NULL);
+  if (send_fd(sock_fd, name, pidfd) < 0) fail("--pidfd-socket: send pidfd", "", errno, NULL);
 }
 
 /* Ops the parent carried out before the clone (OP_PIDFD_SOCKET): nothing left for the init. */

@@ -106,6 +106,7 @@ int main(int argc, char **argv) {
   cur_op = ops[0].code == OP_CLONE ? "clone" : "join";
   if (ops[0].code == OP_CLONE) prepare_clone(&ops[0], &b);
   else prepare_join(&ops[0], &b);
+  console_prepare(ops, nops);
 
   if ((b.foreground & FOREGROUND_SUBREAPER) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("prctl subreaper", "", errno, NULL);
   /* The init starts its ops only after the parent has reported its pid, so that runts
@@ -163,12 +164,14 @@ int main(int argc, char **argv) {
     close(pidsock);
     close(pidfd);
   }
+  console_parent_after_clone();
   send_u64(MSG_PID, (uint64_t)pid);
   close(sock);
   if (write(pidsent[1], "1", 1) != 1) return 1;
   close(pidsent[0]);
   close(pidsent[1]);
   if (!(b.foreground & FOREGROUND_WAIT)) return 0;
+  if (console_relaying()) return console_relay(pid);
   int status;
   /* As a subreaper it also reaps what is orphaned to it, until the init is gone. */
   pid_t reaped;

@@ -76,6 +76,16 @@ enum {
   OP_PIDFD_SOCKET = 41, /* [path, name] the parent connects to path before any setns and sends the new
                          * process's pidfd (CLONE_PIDFD) with SCM_RIGHTS, payload name (runc 1.2+) */
   OP_LISTEN_PID = 42,   /* [] OP_EXEC sets LISTEN_PID to the process's own pid (socket activation) */
+  OP_CONSOLE = 50,     /* [mode, socketFd, height, width, mountConsole] the pty (bound onto /dev/console),
+                        * the process's controlling terminal and stdio; the master sent over the socket */
+  OP_MEMPOLICY = 51,   /* [mode | flags, node mask bytes] set_mempolicy (linux.memoryPolicy) */
+};
+
+/* OP_CONSOLE's mode */
+enum {
+  CONSOLE_SOCKET = 0,    /* socketFd is the console socket runts connected (--console-socket) */
+  CONSOLE_RELAY = 1,     /* foreground run: runts-init's parent relays runts's stdio */
+  CONSOLE_RELAY_RAW = 2, /* the same, with runts's stdin (a terminal) in raw mode */
 };
 
 #endif

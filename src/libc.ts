@@ -1,11 +1,11 @@
 // The syscalls of every command, through bun:ffi on libc: plain files and directories, and
 // what create, run and exec need to start runts-init (the sealed memfd, the socketpair, fd
-// flags, exec.fifo, openat2).
+// flags, exec.fifo, openat2, isatty).
 //
 // Why not node:fs: loading it costs a Bun process ~2 ms, and koffi ~3 ms (~15 ms on a busy
 // host) while runc's whole `start` or `state` takes ~9 ms; with this module `start`, `state`,
 // `kill` and `delete` load nothing but their own code, and create, run and exec no koffi
-// (DESIGN.md, "Startup").
+// unless they have a terminal (sys.ts; DESIGN.md, "Startup").
 import { CString, dlopen, ptr, read as peek } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { sleepMs } from "./sleep.ts";
@@ -16,24 +16,28 @@ function load() {
     read: { args: ["i32", "ptr", "u64"], returns: "i64" },
     write: { args: ["i32", "ptr", "u64"], returns: "i64" },
     close: { args: ["i32"], returns: "i32" },
+    memfd_create: { args: ["ptr", "u32"], returns: "i32" },
     flock: { args: ["i32", "i32"], returns: "i32" },
     poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
+    openat: { args: ["i32", "ptr", "i32", "u32"], returns: "i32" },
     unlink: { args: ["ptr"], returns: "i32" },
+    unlinkat: { args: ["i32", "ptr", "i32"], returns: "i32" },
     rmdir: { args: ["ptr"], returns: "i32" },
     mkdir: { args: ["ptr", "u32"], returns: "i32" },
     rename: { args: ["ptr", "ptr"], returns: "i32" },
     access: { args: ["ptr", "i32"], returns: "i32" },
     chmod: { args: ["ptr", "u32"], returns: "i32" },
     readlink: { args: ["ptr", "ptr", "u64"], returns: "i64" },
+    realpath: { args: ["ptr", "ptr"], returns: "ptr" },
     stat: { args: ["ptr", "ptr"], returns: "i32" },
     fstat: { args: ["i32", "ptr"], returns: "i32" },
     opendir: { args: ["ptr"], returns: "ptr" },
     readdir: { args: ["ptr"], returns: "ptr" },
     closedir: { args: ["ptr"], returns: "i32" },
     __errno_location: { args: [], returns: "ptr" },
-    memfd_create: { args: ["ptr", "u32"], returns: "i32" },
     socketpair: { args: ["i32", "i32", "i32", "ptr"], returns: "i32" },
     mkfifo: { args: ["ptr", "u32"], returns: "i32" },
+    isatty: { args: ["i32"], returns: "i32" },
     // fcntl and openat2 through syscall(2): glibc's is assembly that takes its arguments
     // from registers, so a fixed declaration calls it correctly (fcntl(3)'s C varargs not).
     syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
@@ -81,6 +85,34 @@ export const O = {
 export function open(path: string, flags: number, mode = 0): number {
   const p = cstr(path);
   return check("open", path, () => c().open(p, flags | O.CLOEXEC, mode));
+}
+
+/** openat(2): path relative to the directory dirFd (where relative paths would pass PATH_MAX). */
+export function openAt(dirFd: number, path: string, flags: number): number {
+  const p = cstr(path);
+  return check("openat", path, () => c().openat(dirFd, p, flags | O.CLOEXEC, 0));
+}
+
+const AT_REMOVEDIR = 0x200;
+
+/** rmdir of name in the directory dirFd. */
+export function rmdirAt(dirFd: number, name: string): void {
+  const p = cstr(name);
+  check("rmdir", name, () => c().unlinkat(dirFd, p, AT_REMOVEDIR));
+}
+
+const MFD_CLOEXEC = 1;
+
+/** An anonymous in-memory file holding data (no path anyone else can reach or plant). */
+export function memfdWith(name: string, data: Uint8Array): number {
+  const fd = check("memfd_create", name, () => c().memfd_create(cstr(name), MFD_CLOEXEC));
+  try {
+    writeAll(fd, data, name);
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
+  return fd;
 }
 
 export function close(fd: number): void {
@@ -240,9 +272,17 @@ export function readlink(path: string): string {
   return decoder.decode(buf.subarray(0, n));
 }
 
+/** realpath(3): the absolute path without symlinks, "." or "..". */
+export function realpath(path: string): string {
+  const buf = new Uint8Array(4096);
+  if (!c().realpath(cstr(path), buf)) throw new SysError("realpath", path, errno());
+  return decoder.decode(buf.subarray(0, buf.indexOf(0)));
+}
+
 export interface Stat {
   /** st_mode: the S_IFMT type bits and the permission bits. */
   mode: number;
+  uid: number;
   size: number;
 }
 
@@ -250,10 +290,11 @@ export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 
-// struct stat on x86_64 (the architecture runts is built for): st_mode at 24, st_size at 48.
+// struct stat on x86_64 (the architecture runts is built for): st_mode at 24, st_uid at 28,
+// st_size at 48.
 function statOf(buf: Uint8Array): Stat {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return { mode: view.getUint32(24, true), size: Number(view.getBigInt64(48, true)) };
+  return { mode: view.getUint32(24, true), uid: view.getUint32(28, true), size: Number(view.getBigInt64(48, true)) };
 }
 
 /** stat(2): follows symlinks. */
@@ -305,7 +346,6 @@ function fcntl(fd: number, cmd: number, arg: number): number {
   return Number(c().syscall(SYS_FCNTL, fd, cmd, arg, 0));
 }
 
-const MFD_CLOEXEC = 1;
 const MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033;
 const F_SEAL_ALL = 1 | 2 | 4 | 8; // SEAL, SHRINK, GROW, WRITE
@@ -345,6 +385,10 @@ export function socketPair(): [number, number] {
   const fds = new Int32Array(2);
   check("socketpair", "", () => c().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   return [fds[0]!, fds[1]!];
+}
+
+export function isatty(fd: number): boolean {
+  return c().isatty(fd) === 1;
 }
 
 export function mkfifo(path: string, mode: number): void {

@@ -134,6 +134,13 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./resume.ts"),
   },
   {
+    name: "features",
+    describe: "show the OCI features this build of runts implements, as JSON",
+    usage: "features",
+    flags: [],
+    load: () => import("./features.ts"),
+  },
+  {
     name: "spec",
     describe: "write a new config.json into the bundle directory",
     usage: "spec [flags]",

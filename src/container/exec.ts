@@ -1,13 +1,14 @@
 // `runts exec`: a new process in a running container, joined and started by runts-init.
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch } from "../helper/launch.ts";
-import { O, readText, writeText } from "../libc.ts";
+import { isatty, O, readText, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
-import { execCgroupDir, planExec, processFromFile, processFromFlags, type ExecFlags } from "../plan/exec.ts";
+import { execCgroupDir, type ExecFlags, type ExecPlan, planExec, processFromFile, processFromFlags } from "../plan/exec.ts";
 import { loadSpec } from "../spec/load.ts";
 import type { Process } from "../spec/types.ts";
 import { parseAndCheck } from "../spec/validate.ts";
 import { writePidFile } from "../state/pid-file.ts";
+import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { waitForwarding } from "./forward.ts";
 import { withContainer } from "./lifecycle.ts";
@@ -72,11 +73,6 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
   }
   const spec = loadSpec(state.bundle);
   const proc = o.processFile ? processFromFile(spec.process, readProcessFile(o.processFile)) : processFromFlags(spec.process, o.flags);
-  // Terminals (process.terminal, --tty, --console-socket) plug in here: the plan would get
-  // the pty op and launch the console socket (the terminals branch).
-  if (proc.terminal || o.consoleSocket !== undefined) {
-    throw new ConfigError("process.terminal: exec with a terminal (--tty, --console-socket) is not supported by runts yet");
-  }
   const plan = planExec(spec, proc, {
     initPid: state.pid,
     initStartTime: state.pidStartTime,
@@ -86,11 +82,23 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
     listenFds: listen,
     preserveFds: o.preserveFds,
     pidfdSocket: o.pidfdSocket,
+    console: { socket: o.consoleSocket, stdinIsTty: isatty(0) },
     facts: hostFacts,
   });
   for (const w of plan.warnings) ctx.log.warn(w);
+  const terminal = await consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
+  try {
+    return await launchExec(ctx, o, proc, plan, listen + o.preserveFds, terminal);
+  } finally {
+    terminal.close();
+    terminal.restoreTerminal();
+  }
+}
+
+async function launchExec(ctx: Context, o: ExecOptions, proc: Process, plan: ExecPlan, passFds: number, terminal: ConsoleSide): Promise<number> {
   const launched = await launch(plan.ops, {
-    preserveFds: listen + o.preserveFds,
+    preserveFds: passFds,
+    consoleSocket: terminal.fd,
     log: ctx.log,
     until: "exec",
     onPid(pid) {
@@ -104,7 +112,9 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
       throw new RuntsError("sync", name, 0, "unexpected sync point in an exec plan");
     },
   });
+  terminal.close();
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;
-  return waitForwarding(launched.pid, launched.exited);
+  // With a terminal the relay resizes the pty on SIGWINCH; the kernel tells the process.
+  return waitForwarding(launched.pid, launched.exited, plan.relay ? ["SIGWINCH"] : []);
 }

@@ -11,17 +11,18 @@ const FORWARDED = [
   "SIGWINCH",
 ] as const;
 
-/** Waits for `exited` while every forwarded signal runts gets goes on to pid. */
-export async function waitForwarding(pid: number, exited: Promise<number>): Promise<number> {
+/** Waits for `exited` while every forwarded signal runts gets, but those in `except`, goes on to pid. */
+export async function waitForwarding(pid: number, exited: Promise<number>, except: readonly string[] = []): Promise<number> {
+  const forwarded = FORWARDED.filter((s) => !except.includes(s));
   const forward = (sig: NodeJS.Signals) => {
     try {
       process.kill(pid, sig);
     } catch {}
   };
-  for (const s of FORWARDED) process.on(s, forward);
+  for (const s of forwarded) process.on(s, forward);
   try {
     return await exited;
   } finally {
-    for (const s of FORWARDED) process.off(s, forward);
+    for (const s of forwarded) process.off(s, forward);
   }
 }

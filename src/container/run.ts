@@ -10,15 +10,19 @@ export interface RunOptions extends Omit<CreateOptions, "foreground"> {
 
 /** create + start; in the foreground, waits and returns the container's exit status (128+N if killed). */
 export async function run(ctx: Context, o: RunOptions): Promise<number> {
-  const { state, launched } = await create(ctx, { ...o, foreground: !o.detach });
+  const { state, launched, relay, restoreTerminal } = await create(ctx, { ...o, foreground: !o.detach });
   try {
     start(ctx, o.id);
   } catch (err) {
     remove(ctx, o.id, true);
+    await launched.exited;
+    restoreTerminal();
     throw err;
   }
   if (o.detach) return 0;
-  const status = await waitForwarding(state.pid, launched.exited);
+  // With a terminal the relay resizes the pty on SIGWINCH; the kernel tells the process.
+  const status = await waitForwarding(state.pid, launched.exited, relay ? ["SIGWINCH"] : []);
+  restoreTerminal();
   if (!o.keep) remove(ctx, o.id, true);
   return status;
 }

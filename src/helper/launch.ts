@@ -9,6 +9,7 @@ import {
   encodePlan,
   fieldInt,
   fieldString,
+  helperFd,
   MAX_FRAME,
   Msg,
   type Message,
@@ -18,6 +19,8 @@ import {
 export interface LaunchOptions {
   /** Caller fds 3..3+n-1 passed through to the container (--preserve-fds). */
   preserveFds: number;
+  /** The connected --console-socket, passed on as helperFd.consoleSocket. */
+  consoleSocket?: number;
   log: Logger;
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
@@ -104,9 +107,9 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
   let helper: ReturnType<typeof Bun.spawn>;
   try {
     helper = wrapSys("start runts-init", "", () =>
-      Bun.spawn([`/proc/self/fd/${memfd}`, String(3 + opts.preserveFds)], {
+      Bun.spawn([`/proc/self/fd/${memfd}`, String(helperFd.control(opts.preserveFds))], {
         argv0: "runts-init",
-        stdio: ["inherit", "inherit", "inherit", ...preserved, theirs],
+        stdio: ["inherit", "inherit", "inherit", ...preserved, theirs, ...(opts.consoleSocket === undefined ? [] : [opts.consoleSocket])],
         env: {},
       }),
     );

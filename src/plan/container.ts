@@ -4,13 +4,17 @@ import { posix } from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import type { Hook, Spec } from "../spec/types.ts";
+import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
+import { planMemoryPolicy } from "./mempolicy.ts";
+import { checkIdMappings } from "./ids.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 import { planSysctl } from "./sysctl.ts";
+import { refuseUnsupported } from "./unsupported.ts";
 
 export interface CreateContext {
   bundle: string;
@@ -24,6 +28,8 @@ export interface CreateContext {
   subreaper?: boolean;
   noPivot: boolean;
   preserveFds: number;
+  /** Where a terminal's pty master goes (process.terminal). */
+  console?: Pick<ConsoleRequest, "socket" | "stdinIsTty">;
   /** --pidfd-socket: the helper sends the init's pidfd there. */
   pidfdSocket?: string;
   facts: HostFacts;
@@ -32,6 +38,8 @@ export interface CreateContext {
 export interface ContainerPlan {
   ops: PlanOp[];
   warnings: string[];
+  /** runts-init's parent relays runts's stdio through the pty (foreground run with a terminal). */
+  relay: "raw" | "plain" | undefined;
   /** Set by runts on /proc/PID/oom_score_adj from the host, as runc does. */
   oomScoreAdj?: number;
 }
@@ -71,12 +79,25 @@ export function rootfsPath(spec: Spec, bundle: string): string {
 }
 
 export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
+  refuseUnsupported(spec, ctx.facts);
   const linux = spec.linux ?? {};
+  const hasMountNs = (linux.namespaces ?? []).some((n) => n.type === "mount");
+  if (!hasMountNs && (linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
+    // runc's check, and its words.
+    throw new ConfigError("linux.namespaces: unable to restrict sys entries (linux.maskedPaths, linux.readonlyPaths) without a private MNT namespace");
+  }
+  checkIdMappings(linux.uidMappings, "linux.uidMappings");
+  checkIdMappings(linux.gidMappings, "linux.gidMappings");
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    checkIdMappings(m.uidMappings, `mounts[${i}].uidMappings`);
+    checkIdMappings(m.gidMappings, `mounts[${i}].gidMappings`);
+  }
   const ns = planNamespaces(linux.namespaces);
   const passwd = spec.process?.env?.some((e) => e.startsWith("HOME=")) ? undefined : ctx.facts.readInRoot(ctx.rootfs, "/etc/passwd");
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
+  const consolePlan = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds, mountConsole: true });
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
@@ -111,6 +132,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   if (propagation.final) {
     ops.push({ op: "SETATTR", args: ["/", 0, 0, propagation.final.flag, propagation.final.recursive ? 1 : 0] });
   }
+  // After the mounts and before /dev and the root turn read-only, as runc's setupConsole.
+  if (consolePlan) ops.push(consolePlan.op);
   if (spec.hostname !== undefined) {
     if (!ns.has("uts")) throw new ConfigError("hostname: needs a new uts namespace");
     ops.push({ op: "HOSTNAME", args: [spec.hostname] });
@@ -125,9 +148,9 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...mounts.final);
   if (spec.root?.readonly) ops.push({ op: "REMOUNT_ROOT_RO", args: [] });
   if (ns.has("network") && !ns.join.some((j) => j.type === "network")) ops.push({ op: "LOOPBACK_UP", args: [] });
-  ops.push(...planProcessAttributes(spec));
+  ops.push(...planProcessAttributes(spec), ...planMemoryPolicy(spec));
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
+  return { ops, warnings: proc.warnings, relay: consolePlan?.relay, oomScoreAdj: spec.process?.oomScoreAdj };
 }

@@ -5,6 +5,8 @@ import { ConfigError } from "../errors.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import type { Capabilities, Process, Spec } from "../spec/types.ts";
 import type { HostFacts } from "./facts.ts";
+import { type ConsoleRequest, planConsole } from "./console.ts";
+import { planMemoryPolicy } from "./mempolicy.ts";
 import { CLONE_FLAGS } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
@@ -112,12 +114,16 @@ export interface ExecContext {
   /** --preserve-fds: the caller's fds after the listen fds. */
   preserveFds: number;
   pidfdSocket?: string;
+  /** Where a terminal's pty master goes (--tty, --console-socket). */
+  console?: Pick<ConsoleRequest, "socket" | "stdinIsTty">;
   facts: HostFacts;
 }
 
 export interface ExecPlan {
   ops: PlanOp[];
   warnings: string[];
+  /** runts-init's parent relays runts's stdio through the pty (exec -t in the foreground). */
+  relay: "raw" | "plain" | undefined;
 }
 
 /** The CLONE_NEW* flags of every namespace the container has (new or joined): exec joins them all. */
@@ -148,8 +154,11 @@ export function planExec(container: Spec, p: Process, ctx: ExecContext): ExecPla
     },
   ];
   if (ctx.pidfdSocket !== undefined) ops.push({ op: "PIDFD_SOCKET", args: [ctx.pidfdSocket, "setns"] });
-  ops.push(...planProcessAttributes(spec), ...planned.setup, planned.lookup, ...planFinalAffinity(spec));
+  // Before the user switch, as runc's setns init: no /dev/console for an exec.
+  const consolePlan = planConsole(proc, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.listenFds + ctx.preserveFds, mountConsole: false });
+  if (consolePlan) ops.push(consolePlan.op);
+  ops.push(...planProcessAttributes(spec), ...planMemoryPolicy(container), ...planned.setup, planned.lookup, ...planFinalAffinity(spec));
   if (ctx.listenFds > 0) ops.push({ op: "LISTEN_PID", args: [] });
   ops.push(planned.exec);
-  return { ops, warnings: planned.warnings };
+  return { ops, warnings: planned.warnings, relay: consolePlan?.relay };
 }
