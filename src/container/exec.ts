@@ -8,6 +8,8 @@ import { loadSpec } from "../spec/load.ts";
 import type { Process } from "../spec/types.ts";
 import { parseAndCheck } from "../spec/validate.ts";
 import { writePidFile } from "../state/pid-file.ts";
+import { processStartTime } from "../state/status.ts";
+import { sleepMs } from "../sleep.ts";
 import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { waitForwarding } from "./forward.ts";
@@ -95,13 +97,38 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
   }
 }
 
+/** A process whose exec failed exits at once (runts-init's fail): exec returns once it has. */
+function awaitGone(pid: number, startTime: string | undefined): void {
+  const deadline = Date.now() + 2_000;
+  while (startTime !== undefined && processStartTime(pid) === startTime && Date.now() < deadline) sleepMs(1);
+}
+
 async function launchExec(ctx: Context, o: ExecOptions, proc: Process, plan: ExecPlan, passFds: number, terminal: ConsoleSide): Promise<number> {
+  let started: { pid: number; time: string | undefined } | undefined;
+  try {
+    return await launchAndWait(ctx, o, proc, plan, passFds, terminal, (pid) => (started = { pid, time: processStartTime(pid) }));
+  } catch (err) {
+    if (started) awaitGone(started.pid, started.time);
+    throw err;
+  }
+}
+
+async function launchAndWait(
+  ctx: Context,
+  o: ExecOptions,
+  proc: Process,
+  plan: ExecPlan,
+  passFds: number,
+  terminal: ConsoleSide,
+  onPid: (pid: number) => void,
+): Promise<number> {
   const launched = await launch(plan.ops, {
     preserveFds: passFds,
     consoleSocket: terminal.fd,
     log: ctx.log,
     until: "exec",
     onPid(pid) {
+      onPid(pid);
       ctx.log.debug(`exec ${o.id}: process pid ${pid}`);
       if (proc.oomScoreAdj !== undefined) {
         const file = `/proc/${pid}/oom_score_adj`;

@@ -168,6 +168,19 @@ for (const r of [RT_RUNTS, RT_RUNC]) {
       }
     });
 
+    test("into a container with its own user namespace: root of that namespace, or --user", () => {
+      const { id } = running(r, (c) => {
+        c.linux.namespaces.push({ type: "user" });
+        c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      });
+      const init = containerState(r.bin, r.root, id)!.pid as number;
+      const res = rt(r, ["exec", id, "sh", "-c", "id -u; id -g; cat /proc/self/uid_map; readlink /proc/self/ns/user"]);
+      expect(res.stderr).toBe("");
+      expect(res.stdout.split("\n").map((l) => l.trim().replace(/\s+/g, " "))).toEqual(["0", "0", "0 100000 65536", readlinkSync(`/proc/${init}/ns/user`), ""]);
+      expect(rt(r, ["exec", "-u", "1000:1000", id, "id", "-u"]).stdout).toBe("1000\n");
+    });
+
     test("a missing binary: a clear error, no process left in the container", () => {
       const { id } = running(r);
       const res = rt(r, ["exec", id, "/bin/nonexistent"]);
