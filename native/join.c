@@ -49,6 +49,7 @@ void prepare_join(const struct op *join, struct birth *b) {
   b->child_setns = ns & CLONE_NEWCGROUP;
   b->joined_userns = (ns & CLONE_NEWUSER) != 0; /* the new process becomes its root, as the init did */
   ns &= ~(uint64_t)CLONE_NEWCGROUP;
+  undumpable();
   if (ns && setns(pidfd, (int)ns) < 0) {
     if (errno == ESRCH) fail("exec", "", 0, "the container's init has exited (the container is stopped)");
     fail("setns", "namespaces of the container's init", errno, NULL);
