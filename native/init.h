@@ -89,6 +89,7 @@ struct birth {
 
 /* main.c */
 void set_initial_affinity(const struct arg *cpus);
+void undumpable(void);
 int open_cgroup(const char *cgroup);
 
 /* join.c */

@@ -4,18 +4,16 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, realpath, writeText } from "../libc.ts";
+import { chmod, exists, isatty, mkfifo, O, readTextIfAny, realpath, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
 import { pathOwner } from "../rootless.ts";
-import { sendToAgent } from "../seccomp/listener.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { writePidFile } from "../state/pid-file.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
-import * as sys from "../sys.ts";
 import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
@@ -66,6 +64,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     const seccompModule = spec.linux?.seccomp ? await import("../seccomp/program.ts") : undefined;
     const seccomp = seccompModule && (await seccompModule.seccompProgram(spec.linux!.seccomp!, ctx.root));
     for (const w of seccomp?.warnings ?? []) ctx.log.warn(w);
+    // koffi (SCM_RIGHTS) only for a container with a seccomp agent.
+    const agent = seccomp?.program.listener ? await import("../seccomp/listener.ts") : undefined;
     const plan = planContainer(spec, {
       bundle,
       rootfs,
@@ -79,7 +79,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       pidfdSocket: o.pidfdSocket,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
-      console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
+      console: { socket: o.consoleSocket, stdinIsTty: isatty(0) },
       facts: hostFacts,
       seccomp: seccomp?.program,
     });
@@ -104,11 +104,11 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     if (seccomp) seccompModule!.storeProgram(dir.seccompPath, seccomp.program);
     dir.write(state);
     if (cgroupDir) createCgroup(cgroupDir);
-    sys.mkfifo(dir.fifoPath, 0o622);
+    mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
     const s = state;
-    terminal = consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
+    terminal = await consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
     const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
       consoleSocket: terminal.fd,
@@ -126,7 +126,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
         }
       },
       onSeccompFd(fd) {
-        sendToAgent(seccomp!.program.listener!, fd, s.pid, hookState(s, "creating"));
+        agent!.sendToAgent(seccomp!.program.listener!, fd, s.pid, hookState(s, "creating"));
       },
       onSync(name) {
         if (name !== SYNC_CREATE_RUNTIME) throw new RuntsError("sync", name, 0, "unknown sync point");

@@ -7,6 +7,7 @@ import type { Capabilities, Process, Spec } from "../spec/types.ts";
 import type { HostFacts } from "./facts.ts";
 import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planMemoryPolicy } from "./mempolicy.ts";
+import { MAX_ID } from "./ids.ts";
 import { CLONE_FLAGS } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { placeSeccomp, type SeccompProgram } from "./seccomp.ts";
@@ -24,9 +25,6 @@ export interface ExecFlags {
   noNewPrivs?: boolean;
   tty?: boolean;
 }
-
-/** The largest id runts accepts (a uid_t that is not negative as an int32; 2^32-1 is "no id"). */
-export const MAX_ID = 2147483647;
 
 function parseId(text: string, where: string): number {
   if (!/^\d+$/.test(text) || Number(text) > MAX_ID) {
