@@ -40,7 +40,7 @@ int main(int argc, char **argv) {
     if (parse_frame(planframe.args[i].data, planframe.args[i].len, &ops[i]) < 0) fail("plan", "", EPROTO, "malformed op");
   if (nops == 0 || ops[0].code != OP_CLONE) fail("plan", "", EPROTO, "plan does not start with clone");
   for (uint32_t i = 1; i < nops; i++)
-    if (!known_op(ops[i].code)) fail("plan", "", EPROTO, "unknown op");
+    if (!known_op(ops[i].code) && ops[i].code != OP_CGROUP_JOIN) fail("plan", "", EPROTO, "unknown op");
 
   cur_op = "clone";
   uint64_t flags = u_arg(&ops[0], 0);
@@ -61,6 +61,20 @@ int main(int argc, char **argv) {
   if (*cgroup) {
     cgfd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cgfd < 0) fail("open cgroup", cgroup, errno, NULL);
+  }
+  /* cgroup v1: the init joins each hierarchy by its pid, written here before it runs. */
+  uint32_t njoinfd = 0;
+  int *joinfds = NULL;
+  for (uint32_t i = 1; i < nops; i++) {
+    if (ops[i].code != OP_CGROUP_JOIN) continue;
+    joinfds = realloc(joinfds, (njoinfd + ops[i].argc + 1) * sizeof(int));
+    if (!joinfds) fail("cgroup join", "", ENOMEM, NULL);
+    for (uint32_t k = 0; k < ops[i].argc; k++) {
+      const char *path = s_arg(&ops[i], k);
+      joinfds[njoinfd] = open(path, O_WRONLY | O_CLOEXEC);
+      if (joinfds[njoinfd] < 0) fail("open cgroup", path, errno, NULL);
+      njoinfd++;
+    }
   }
   roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
@@ -111,7 +125,9 @@ int main(int argc, char **argv) {
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
     if (cgfd >= 0) close(cgfd);
+    for (uint32_t k = 0; k < njoinfd; k++) close(joinfds[k]);
     for (uint32_t i = 1; i < nops; i++) {
+      if (ops[i].code == OP_CGROUP_JOIN) continue;
       cur_op = "plan";
       cur_index = i;
       handlers[ops[i].code](&ops[i]);
@@ -121,6 +137,18 @@ int main(int argc, char **argv) {
   close(roottree);
   close(statedir);
   if (cgfd >= 0) close(cgfd);
+  char pidbuf[24];
+  int pidlen = snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+  for (uint32_t k = 0; k < njoinfd; k++) {
+    if (write(joinfds[k], pidbuf, (size_t)pidlen) != pidlen) {
+      int e = errno;
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      fail("join cgroup", "cgroup.procs", e, "writing the init's pid");
+    }
+    close(joinfds[k]);
+  }
+  free(joinfds);
   send_u64(MSG_PID, (uint64_t)pid);
   close(sock);
   if (write(pidsent[1], "1", 1) != 1) return 1;

@@ -1,9 +1,11 @@
 import { posix } from "node:path";
-import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
+import { cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
+import { cgroupLayout } from "../cgroups/layout.ts";
+import { containerCgroupPath } from "../cgroups/path.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
+import { chmod, exists, O, readText, readTextIfAny, rename, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
@@ -39,13 +41,16 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
     const rootfs = rootfsPath(spec, bundle);
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
-    const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
-    ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
+    const layout = cgroupLayout(readText("/proc/self/mountinfo"));
+    const cgroupPaths = cgroupPathsFor(layout, containerCgroupPath(spec.linux?.cgroupsPath, id));
+    const cgroups = cgroupsOf(cgroupPaths);
+    ctx.log.debug(`create ${id}: cgroups (${layout.mode}) ${cgroups.dirs().join(" ")}`);
     const plan = planContainer(spec, {
       bundle,
       rootfs,
       stateDir: dir.dir,
-      cgroupDir,
+      cgroupDir: cgroupPaths.cgroupDir,
+      cgroupJoin: cgroups.joinFiles(),
       foreground: o.foreground,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
@@ -53,7 +58,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
-    assertCgroupFree(cgroupDir);
+    cgroups.assertFree();
     state = {
       ociVersion: spec.ociVersion,
       id,
@@ -64,12 +69,12 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       created: new Date().toISOString(),
       owner: ownerName(),
       annotations: spec.annotations,
-      cgroupDir,
+      ...cgroupPaths,
       hooks: spec.hooks,
       creating: true,
     };
     dir.write(state);
-    createCgroup(cgroupDir);
+    cgroups.create();
     mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));

@@ -1,5 +1,5 @@
 // start, state, kill, delete, pause/resume: the commands on an existing container.
-import { allProcs, killCgroup, setFrozen } from "../cgroups/v2.ts";
+import { cgroupsOf } from "../cgroups/driver.ts";
 import { errnoOf, RuntsError } from "../errors.ts";
 import { decodePayload, fieldInt, fieldString, Msg } from "../helper/protocol.ts";
 import { hookState, runHooks } from "../hooks.ts";
@@ -152,7 +152,7 @@ function reportedError(id: string, frame: Uint8Array): RuntsError {
 
 /** Kills what is left of a container whose start failed and waits (briefly) for its init to go. */
 function stopAfterFailure(o: Opened): void {
-  killCgroup(o.state.cgroupDir);
+  cgroupsOf(o.state).kill();
   const deadline = Date.now() + 2_000;
   while (initAlive(o.state) && Date.now() < deadline) sleepMs(1);
 }
@@ -186,7 +186,7 @@ function killLocked(o: Opened, signal: number, all: boolean): void {
   if (o.status === "stopped" || o.status === "creating" || o.state.pid === 0) {
     throw new RuntsError("kill", id, 0, "container not running");
   }
-  const pids = all ? allProcs(o.state.cgroupDir) : [o.state.pid];
+  const pids = all ? cgroupsOf(o.state).procs() : [o.state.pid];
   for (const pid of pids) {
     try {
       process.kill(pid, signal);
@@ -217,7 +217,6 @@ function removeLocked(ctx: Context, o: Opened, force: boolean): void {
   if ((o.status === "running" || o.status === "paused") && !force) {
     throw new RuntsError("delete", id, 0, `cannot delete a ${o.status} container without --force`);
   }
-  if (o.status === "paused") setFrozen(o.state.cgroupDir, false);
   destroy(o.state);
   if (o.status !== "creating" || o.state.pid > 0) {
     runHooks("poststop", o.state.hooks?.poststop, hookState(o.state, "stopped"), (m) => ctx.log.warn(m));
@@ -231,11 +230,11 @@ export function pause(ctx: Context, id: string, frozen: boolean): void {
     if (o.status !== want) {
       throw new RuntsError(frozen ? "pause" : "resume", id, 0, `container is ${o.status}, not ${want}`);
     }
-    setFrozen(o.state.cgroupDir, frozen);
+    cgroupsOf(o.state).setFrozen(frozen);
   });
 }
 
 /** Host pids of every process in the container. */
 export function ps(ctx: Context, id: string): number[] {
-  return withContainer(ctx, id, (o) => allProcs(o.state.cgroupDir).sort((a, b) => a - b));
+  return withContainer(ctx, id, (o) => cgroupsOf(o.state).procs().sort((a, b) => a - b));
 }

@@ -50,6 +50,7 @@ export const Op = {
   AFFINITY: 33,
   MKDIR: 34,
   LOOPBACK_UP: 35,
+  CGROUP_JOIN: 70,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -19,6 +19,8 @@ export interface CreateContext {
   stateDir: string;
   /** The container's cgroup v2 directory on the host. */
   cgroupDir: string;
+  /** v1 hierarchies' cgroup.procs files the init is written to before it runs (no CLONE_INTO_CGROUP there). */
+  cgroupJoin?: string[];
   foreground: boolean;
   noPivot: boolean;
   preserveFds: number;
@@ -89,6 +91,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
+    ...(ctx.cgroupJoin?.length ? [{ op: "CGROUP_JOIN" as const, args: ctx.cgroupJoin }] : []),
     { op: "ROOTFS", args: [propagation.initial] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),

@@ -21,7 +21,10 @@ export interface StoredState {
   created: string;
   owner: string;
   annotations?: Record<string, string>;
+  /** The container's cgroup in the unified hierarchy ("" on a legacy v1 host). */
   cgroupDir: string;
+  /** v1 and hybrid hosts: v1 controller -> the container's cgroup in that hierarchy. */
+  cgroupV1?: Record<string, string>;
   hooks?: Partial<Record<HookName, Hook[]>>;
   /** Set while `create` is still running (or was killed): delete --force cleans it up. */
   creating?: boolean;

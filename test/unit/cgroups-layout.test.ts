@@ -1,0 +1,53 @@
+import { describe, expect, test } from "bun:test";
+import { cgroupPathsFor, cgroupsOf } from "../../src/cgroups/driver";
+import { cgroupLayout } from "../../src/cgroups/layout";
+import { containerCgroupPath } from "../../src/cgroups/path";
+
+const line = (id: number, point: string, fstype: string, opts: string) => `${id} 1 0:${id} / ${point} rw,relatime shared:${id} - ${fstype} ${fstype === "cgroup2" ? "cgroup2" : "cgroup"} ${opts}`;
+
+const HYBRID = [
+  line(30, "/sys/fs/cgroup", "tmpfs", "rw,mode=755"),
+  line(31, "/sys/fs/cgroup/cpu,cpuacct", "cgroup", "rw,cpu,cpuacct"),
+  line(32, "/sys/fs/cgroup/memory", "cgroup", "rw,memory"),
+  line(33, "/sys/fs/cgroup/systemd", "cgroup", "rw,xattr,name=systemd"),
+  line(34, "/sys/fs/cgroup/unified", "cgroup2", "rw,nsdelegate"),
+  line(35, "/sys/fs/cgroup/odd", "cgroup", "rw,name=odd"),
+].join("\n");
+
+describe("cgroup layout", () => {
+  test("a pure v2 host", () => {
+    expect(cgroupLayout(line(30, "/sys/fs/cgroup", "cgroup2", "rw,nsdelegate"))).toEqual({ mode: "unified", unified: "/sys/fs/cgroup", v1: {} });
+  });
+  test("a hybrid host: v1 controllers (co-mounted ones share a mount), name=systemd, unified; other named hierarchies ignored", () => {
+    expect(cgroupLayout(HYBRID)).toEqual({
+      mode: "hybrid",
+      unified: "/sys/fs/cgroup/unified",
+      v1: { cpu: "/sys/fs/cgroup/cpu,cpuacct", cpuacct: "/sys/fs/cgroup/cpu,cpuacct", memory: "/sys/fs/cgroup/memory", "name=systemd": "/sys/fs/cgroup/systemd" },
+    });
+  });
+  test("a legacy host and no cgroups at all", () => {
+    expect(cgroupLayout(line(32, "/sys/fs/cgroup/memory", "cgroup", "rw,memory")).mode).toBe("legacy");
+    expect(() => cgroupLayout(line(30, "/sys/fs/cgroup", "tmpfs", "rw"))).toThrow("no cgroup hierarchy");
+  });
+  test("paths per hierarchy; a co-mounted hierarchy is one directory; v1 joins by cgroup.procs", () => {
+    const p = cgroupPathsFor(cgroupLayout(HYBRID), "a/b");
+    expect(p.cgroupDir).toBe("/sys/fs/cgroup/unified/a/b");
+    const cg = cgroupsOf(p);
+    expect(cg.dirs()).toEqual(["/sys/fs/cgroup/cpu,cpuacct/a/b", "/sys/fs/cgroup/memory/a/b", "/sys/fs/cgroup/systemd/a/b", "/sys/fs/cgroup/unified/a/b"]);
+    expect(cg.joinFiles()).toEqual(["/sys/fs/cgroup/cpu,cpuacct/a/b/cgroup.procs", "/sys/fs/cgroup/memory/a/b/cgroup.procs", "/sys/fs/cgroup/systemd/a/b/cgroup.procs"]);
+    expect(cgroupsOf(cgroupPathsFor({ mode: "unified", unified: "/sys/fs/cgroup", v1: {} }, "x")).joinFiles()).toEqual([]);
+  });
+});
+
+describe("cgroupsPath", () => {
+  test("default, absolute, relative", () => {
+    expect(containerCgroupPath(undefined, "c1")).toBe("c1");
+    expect(containerCgroupPath("/a//b/./c", "c1")).toBe("a/b/c");
+    expect(containerCgroupPath("a/b", "c1")).toBe("a/b");
+  });
+  test("refused: .., the root, a systemd slice path", () => {
+    expect(() => containerCgroupPath("/a/../../etc", "c")).toThrow('linux.cgroupsPath: "/a/../../etc": ".." is not allowed');
+    expect(() => containerCgroupPath("/", "c")).toThrow("cannot be the cgroup root");
+    expect(() => containerCgroupPath("system.slice:runts:c", "c")).toThrow("systemd slice path");
+  });
+});
