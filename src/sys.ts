@@ -95,3 +95,36 @@ export function openInRoot(rootFd: number, path: string): number {
   view.setBigUint64(16, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), true);
   return check("openat2", path, c().syscall(SYS_OPENAT2, "int", rootFd, "const char *", path, "uint8_t *", how, "size_t", 24));
 }
+
+const SYS_BPF = 321;
+
+/** Memory koffi allocated (stable: its address can go into a syscall's struct), freed by the caller. */
+function stable(bytes: Uint8Array): { ptr: unknown; address: bigint } {
+  const ptr = koffi.alloc("uint8_t", Math.max(1, bytes.length));
+  if (bytes.length) koffi.encode(ptr, "uint8_t", Array.from(bytes), bytes.length);
+  return { ptr, address: koffi.address(ptr) as bigint };
+}
+
+/**
+ * bpf(2) with attr (a union bpf_attr prefix; the kernel takes a shorter one zero-filled).
+ * `pointers` are copied to stable memory and their addresses written at the given attr
+ * offsets; attr is updated with what the kernel wrote back (PROG_QUERY's count).
+ */
+export function bpf(cmd: number, attr: Uint8Array, what: string, path: string, pointers: [number, Uint8Array][] = []): number {
+  const held = pointers.map(([off, bytes]) => {
+    const s = stable(bytes);
+    new DataView(attr.buffer, attr.byteOffset).setBigUint64(off, s.address, true);
+    return { off, bytes, s };
+  });
+  const a = stable(attr);
+  try {
+    const r = c().syscall(SYS_BPF, "int", cmd, "void *", a.ptr, "unsigned int", attr.length);
+    if (r < 0) throw new RuntsError(what, path, koffi.errno());
+    attr.set(koffi.decode(a.ptr, "uint8_t", attr.length) as Uint8Array);
+    for (const h of held) h.bytes.set(koffi.decode(h.s.ptr, "uint8_t", h.bytes.length) as Uint8Array);
+    return r;
+  } finally {
+    koffi.free(a.ptr);
+    for (const h of held) koffi.free(h.s.ptr);
+  }
+}

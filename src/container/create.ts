@@ -1,5 +1,7 @@
 import { posix } from "node:path";
 import { cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
+import { applyDevices } from "../cgroups/apply.ts";
+import { deviceRules, type SpecDeviceRule } from "../cgroups/device-rules.ts";
 import { cgroupLayout } from "../cgroups/layout.ts";
 import { containerCgroupPath } from "../cgroups/path.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
@@ -44,6 +46,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     const layout = cgroupLayout(readText("/proc/self/mountinfo"));
     const cgroupPaths = cgroupPathsFor(layout, containerCgroupPath(spec.linux?.cgroupsPath, id));
     const cgroups = cgroupsOf(cgroupPaths);
+    const devices = deviceRules(spec.linux?.resources?.devices as SpecDeviceRule[] | undefined);
     ctx.log.debug(`create ${id}: cgroups (${layout.mode}) ${cgroups.dirs().join(" ")}`);
     const plan = planContainer(spec, {
       bundle,
@@ -75,6 +78,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     };
     dir.write(state);
     cgroups.create();
+    applyDevices(cgroupPaths, devices);
     mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
