@@ -1,9 +1,10 @@
 import { posix } from "node:path";
 import { cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
-import { applyDevices } from "../cgroups/apply.ts";
+import { applyDevices, applyV1, applyV2 } from "../cgroups/apply.ts";
 import { deviceRules, type SpecDeviceRule } from "../cgroups/device-rules.ts";
 import { cgroupLayout } from "../cgroups/layout.ts";
 import { containerCgroupPath } from "../cgroups/path.ts";
+import { planResources, type Resources } from "../cgroups/resources.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
@@ -47,6 +48,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     const cgroupPaths = cgroupPathsFor(layout, containerCgroupPath(spec.linux?.cgroupsPath, id));
     const cgroups = cgroupsOf(cgroupPaths);
     const devices = deviceRules(spec.linux?.resources?.devices as SpecDeviceRule[] | undefined);
+    const resources = planResources(spec.linux?.resources as Resources | undefined);
     ctx.log.debug(`create ${id}: cgroups (${layout.mode}) ${cgroups.dirs().join(" ")}`);
     const plan = planContainer(spec, {
       bundle,
@@ -78,6 +80,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     };
     dir.write(state);
     cgroups.create();
+    if (layout.mode === "unified") applyV2(layout.unified!, cgroupPaths.cgroupDir, resources);
+    else applyV1(cgroupPaths, resources);
     applyDevices(cgroupPaths, devices);
     mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
