@@ -1,7 +1,7 @@
 // Writes a container's resources into its cgroups (create and update). The planning is
 // pure (device-rules.ts, device-bpf.ts); this only maps the plan to files and syscalls.
 import { RuntsError, wrapSys } from "../errors.ts";
-import { exists, readText } from "../libc.ts";
+import { exists, readText, readTextIfAny } from "../libc.ts";
 import { attachDeviceProgram } from "./device-bpf-attach.ts";
 import { type DeviceRule, v1DeviceWrites } from "./device-rules.ts";
 import type { CgroupPaths } from "./driver.ts";
@@ -49,6 +49,13 @@ function writeAll(writes: CgroupWrite[], dirOf: (w: CgroupWrite) => string): voi
 export function applyV1(paths: CgroupPaths, plan: ResourcePlan): CgroupWrite[] {
   const v1 = paths.cgroupV1 ?? {};
   const writes = v1Writes(plan, (file, ctrl) => !!v1[ctrl] && exists(`${v1[ctrl]}/${file}`));
+  // memory.memsw.limit_in_bytes may never be below memory.limit_in_bytes: raising both, memsw goes first.
+  const memsw = writes.findIndex((w) => w.file === "memory.memsw.limit_in_bytes");
+  const limit = writes.findIndex((w) => w.file === "memory.limit_in_bytes");
+  if (memsw > limit && limit >= 0 && v1.memory) {
+    const current = Number(readTextIfAny(`${v1.memory}/memory.memsw.limit_in_bytes`) ?? "0");
+    if (Number(writes[memsw]!.value) > current) writes.splice(limit, 0, writes.splice(memsw, 1)[0]!);
+  }
   for (const w of writes) {
     if (!v1[w.controller]) throw new RuntsError("apply", "", 0, `the ${w.controller} cgroup controller is not mounted (cgroup v1)`, w.field);
     if (!exists(`${v1[w.controller]}/${w.file}`)) throw new RuntsError("apply", `${v1[w.controller]}/${w.file}`, 0, `the kernel's ${w.controller} controller has no such file`, w.field);

@@ -75,6 +75,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       owner: ownerName(),
       annotations: spec.annotations,
       ...cgroupPaths,
+      resources: spec.linux?.resources,
       hooks: spec.hooks,
       creating: true,
     };

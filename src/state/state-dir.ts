@@ -25,6 +25,8 @@ export interface StoredState {
   cgroupDir: string;
   /** v1 and hybrid hosts: v1 controller -> the container's cgroup in that hierarchy. */
   cgroupV1?: Record<string, string>;
+  /** linux.resources as last applied (create, then update), for `update` to merge into. */
+  resources?: Record<string, unknown>;
   hooks?: Partial<Record<HookName, Hook[]>>;
   /** Set while `create` is still running (or was killed): delete --force cleans it up. */
   creating?: boolean;

@@ -1,0 +1,140 @@
+// linux.resources and device control on a pure cgroup v2 kernel (the qemu guest): the v2
+// driver's files (runc's fs2 conversions), their effect, the device BPF program, refusals.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { makeBundle, type Bundle } from "../lib/rootfs.ts";
+import { containerState, forceCleanup, leftovers, requireRoot, ROOTS, runtime, RUNTS, uniqueId, waitFor } from "../lib/harness.ts";
+
+const root = ROOTS.runts;
+const cleanups: (() => void)[] = [];
+const runts = (args: string[], timeoutMs = 120_000) => runtime(RUNTS, ["--root", root, ...args], { timeoutMs });
+const cg = (id: string, file: string) => readFileSync(`/sys/fs/cgroup/${id}/${file}`, "utf8").trim();
+
+function bundle(args: string[], resources: unknown, tweak?: (c: any) => void): { id: string; b: Bundle } {
+  const id = uniqueId("v2r");
+  const b = makeBundle({
+    config: (c) => {
+      c.process.args = args;
+      c.linux.resources = resources;
+      tweak?.(c);
+    },
+  });
+  cleanups.push(() => b.cleanup(), () => forceCleanup(RUNTS, root, id));
+  return { id, b };
+}
+
+const CANARY = "CANARY-0123456789";
+let loopDir = "";
+let loop = "";
+let minor = 0;
+
+beforeAll(() => {
+  requireRoot();
+  if (process.env.RUN_IN_VM !== "1") throw new Error("test/v2 runs inside the pure cgroup v2 guest (test/run.sh starts it)");
+  expect(readFileSync("/proc/self/mountinfo", "utf8")).toMatch(/ \/sys\/fs\/cgroup [^\n]* - cgroup2 /);
+  try {
+    execFileSync("modprobe", ["loop"]);
+  } catch {}
+  loopDir = mkdtempSync("/tmp/runts-v2-devices-");
+  writeFileSync(path.join(loopDir, "canary.img"), CANARY.padEnd(1 << 20, "\0"));
+  loop = execFileSync("losetup", ["--find", "--show", path.join(loopDir, "canary.img")], { encoding: "utf8" }).trim();
+  minor = Number(BigInt(statSync(loop, { bigint: true }).rdev) & 0xffn);
+});
+afterAll(() => {
+  if (loop) execFileSync("losetup", ["-d", loop]);
+  if (loopDir) rmSync(loopDir, { recursive: true, force: true });
+});
+afterEach(() => {
+  for (const f of cleanups.splice(0).reverse()) {
+    try {
+      f();
+    } catch {}
+  }
+});
+
+describe("device BPF program (cgroup v2)", () => {
+  test("a block node in the image, or one made with CAP_MKNOD, cannot be opened; /dev/null works", () => {
+    const script = `head -c 6 /loopdev 2>&1; echo read=$?; mknod /dev/l b 7 ${minor} && echo made; head -c 6 /dev/l 2>&1; echo mread=$?; head -c 1 /dev/null && echo null-ok; head -c 3 /dev/zero | wc -c`;
+    const { id, b } = bundle(["/bin/sh", "-c", script], undefined, (c) => {
+      for (const set of ["bounding", "effective", "permitted"]) c.process.capabilities[set].push("CAP_MKNOD");
+    });
+    execFileSync("mknod", [path.join(b.rootfs, "loopdev"), "b", "7", String(minor)]);
+    const r = runts(["run", "-b", b.dir, id]);
+    expect(r.stdout).toContain("read=1");
+    expect(r.stdout).toContain("made");
+    expect(r.stdout).toContain("mread=1");
+    expect(r.stdout).toContain("Operation not permitted");
+    expect(r.stdout).toContain("null-ok");
+    expect(r.stdout).toMatch(/\b3\n/);
+    expect(r.stdout).not.toContain("CANARY");
+  });
+
+  test("a config rule allowing the device read-only: readable, not writable", () => {
+    const { id, b } = bundle(["/bin/sh", "-c", "head -c 6 /loopdev 2>&1; echo; (echo x > /loopdev) 2>/dev/null; echo write=$?"], {
+      devices: [{ allow: false, access: "rwm" }, { allow: true, type: "b", major: 7, minor: 0 + 0, access: "r" }],
+    });
+    b.config.linux.resources.devices[1].minor = minor;
+    b.write();
+    execFileSync("mknod", [path.join(b.rootfs, "loopdev"), "b", "7", String(minor)]);
+    const r = runts(["run", "-b", b.dir, id]);
+    expect(r.stdout).toContain("CANARY");
+    expect(r.stdout).toContain("write=1");
+  });
+});
+
+describe("linux.resources (cgroup v2)", () => {
+  test("files with runc's conversions; controllers enabled in the parent", () => {
+    const { id, b } = bundle(["/bin/probe", "sleep", "60"], {
+      memory: { limit: 64 << 20, reservation: 32 << 20, swap: 96 << 20 },
+      cpu: { shares: 1024, quota: 20000, period: 100000, cpus: "0", mems: "0" },
+      pids: { limit: 40 },
+      unified: { "memory.high": String(60 << 20) },
+    });
+    expect(runts(["create", "-b", b.dir, id]).stderr).toBe("");
+    expect(cg(id, "memory.max")).toBe(String(64 << 20));
+    expect(cg(id, "memory.low")).toBe(String(32 << 20));
+    if (existsSync(`/sys/fs/cgroup/${id}/memory.swap.max`)) expect(cg(id, "memory.swap.max")).toBe(String(32 << 20));
+    expect(cg(id, "memory.high")).toBe(String(60 << 20));
+    expect(cg(id, "cpu.weight")).toBe("100");
+    expect(cg(id, "cpu.max")).toBe("20000 100000");
+    expect(cg(id, "cpuset.cpus")).toBe("0");
+    expect(cg(id, "pids.max")).toBe("40");
+    expect(readFileSync("/sys/fs/cgroup/cgroup.subtree_control", "utf8")).toMatch(/memory/);
+  });
+
+  test("past memory.max the process is OOM-killed", () => {
+    const { id, b } = bundle(["/bin/sh", "-c", "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived"], { memory: { limit: 16 << 20, swap: 16 << 20 } });
+    const r = runts(["run", "-b", b.dir, id]);
+    expect(r.stdout).toBe("");
+    expect(r.code).toBe(137);
+  });
+
+  test("pids.max stops a fork bomb", async () => {
+    const { id, b } = bundle(["/bin/sh", "-c", "for i in $(seq 30); do sleep 20 & done 2>/dev/null; wait"], { pids: { limit: 6 } });
+    expect(runts(["run", "-d", "-b", b.dir, id]).code).toBe(0);
+    await waitFor("forks refused", () => /max [1-9]/.test(cg(id, "pids.events")), 30_000);
+    expect(Number(cg(id, "pids.current"))).toBeLessThanOrEqual(6);
+  });
+
+  test("refused, leaving nothing: v1-only fields, unknown unified keys, a cgroupsPath with ..", () => {
+    const cases: [unknown, string, ((c: any) => void)?][] = [
+      [{ network: { classID: 1 } }, "linux.resources.network: net_cls and net_prio are cgroup v1 controllers"],
+      [{ memory: { swappiness: 10 } }, "linux.resources.memory.swappiness"],
+      [{ cpu: { realtimeRuntime: 100 } }, "linux.resources.cpu.realtimeRuntime"],
+      [{ unified: { "memory.nonesuch": "1" } }, 'linux.resources.unified["memory.nonesuch"]'],
+      [{ unified: { "cgroup.procs": "1" } }, 'linux.resources.unified["cgroup.procs"]: runts manages this file itself'],
+      [{ rdma: { mlx5_0: { hcaHandles: 1 } } }, "linux.resources.rdma.mlx5_0"],
+      [undefined, "linux.cgroupsPath", (c) => (c.linux.cgroupsPath = "/x/../../y")],
+    ];
+    for (const [resources, message, tweak] of cases) {
+      const { id, b } = bundle(["/bin/true"], resources, tweak);
+      const r = runts(["create", "-b", b.dir, id]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(message);
+      expect(leftovers(id, root)).toEqual([]);
+      expect(containerState(RUNTS, root, id)).toBeNull();
+    }
+  });
+});
