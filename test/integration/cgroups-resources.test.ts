@@ -134,6 +134,24 @@ describe("linux.resources on cgroup v1 (hybrid host)", () => {
     expect(probeInfo(r.stdout).cpus).toBe("1");
   });
 
+  test("the 512 KiB memory floor: only runts-init is in the cgroup before exec, and /bin/true runs (runc 1.1.5 fails)", () => {
+    const c = container(RT_RUNTS, ["/bin/true"], { memory: { limit: 512 << 10, swap: 512 << 10 } });
+    expect(c.rt(["create", "-b", c.b.dir, c.id]).code).toBe(0);
+    const procs = cg("memory", c.id, "cgroup.procs").split("\n");
+    expect(procs).toEqual([String(containerState(RT_RUNTS.bin, RT_RUNTS.root, c.id)!.pid)]);
+    expect(require("node:fs").readlinkSync(`/proc/${procs[0]}/exe`)).toMatch(/^\/memfd:runts-init/);
+    expect(cg("memory", c.id, "memory.limit_in_bytes")).toBe(String(512 << 10));
+    expect(c.rt(["start", c.id]).code).toBe(0);
+    const r = container(RT_RUNC, ["/bin/true"], { memory: { limit: 512 << 10, swap: 512 << 10 } });
+    const rr = r.rt(["run", "-b", r.b.dir, r.id]);
+    expect(rr.code).not.toBe(0);
+    expect(rr.stderr).toContain("unable to set memory limit to 524288");
+    const again = container(RT_RUNTS, ["/bin/true"], { memory: { limit: 512 << 10, swap: 512 << 10 } });
+    const ra = again.rt(["run", "-b", again.b.dir, again.id]);
+    expect(ra.stderr).toBe("");
+    expect(ra.code).toBe(0);
+  });
+
   const refused: [string, unknown, string][] = [
     ["a negative memory limit", { memory: { limit: -5 } }, "config.json: linux.resources.memory.limit: -5 is out of range"],
     ["swap below the limit", { memory: { limit: 1 << 24, swap: 1 << 20 } }, "linux.resources.memory.swap: 1048576 is below memory.limit"],

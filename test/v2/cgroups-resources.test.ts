@@ -118,6 +118,34 @@ describe("linux.resources (cgroup v2)", () => {
     expect(Number(cg(id, "pids.current"))).toBeLessThanOrEqual(6);
   });
 
+  test("the 512 KiB memory floor: /bin/true runs", () => {
+    const { id, b } = bundle(["/bin/true"], { memory: { limit: 512 << 10, swap: 512 << 10 } });
+    const r = runts(["run", "-b", b.dir, id]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  test("update: new limits read back, the device program replaced (the new rule takes effect)", async () => {
+    const script = "while [ ! -e /tmp/go ]; do sleep 0.05; done; head -c 6 /loopdev > /tmp/result 2>&1; echo done >> /tmp/result; sleep 60";
+    const { id, b } = bundle(["/bin/sh", "-c", script], { pids: { limit: 20 } }, (c) => (c.root.readonly = false));
+    execFileSync("mknod", [path.join(b.rootfs, "loopdev"), "b", "7", String(minor)]);
+    expect(runts(["run", "-d", "-b", b.dir, id]).code).toBe(0);
+    expect(runts(["update", "--pids-limit", "9", "--memory", "32m", "--cpu-share", "2000", id]).code).toBe(0);
+    expect(cg(id, "pids.max")).toBe("9");
+    expect(cg(id, "memory.max")).toBe(String(32 << 20));
+    expect(cg(id, "cpu.weight")).toBe("170");
+    const devices = JSON.stringify({ devices: [{ allow: false, access: "rwm" }, { allow: true, type: "b", major: 7, minor, access: "r" }] });
+    const res = runtime(RUNTS, ["--root", root, "update", "-r", "-", id], { input: devices, timeoutMs: 120_000 });
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    writeFileSync(path.join(b.rootfs, "tmp/go"), "");
+    const result = await waitFor("the read", () => {
+      const t = existsSync(path.join(b.rootfs, "tmp/result")) ? readFileSync(path.join(b.rootfs, "tmp/result"), "utf8") : "";
+      return t.includes("done") ? t : null;
+    }, 60_000);
+    expect(result).toContain("CANARY");
+  });
+
   test("refused, leaving nothing: v1-only fields, unknown unified keys, a cgroupsPath with ..", () => {
     const cases: [unknown, string, ((c: any) => void)?][] = [
       [{ network: { classID: 1 } }, "linux.resources.network: net_cls and net_prio are cgroup v1 controllers"],
