@@ -5,21 +5,21 @@
  * container makes with CAP_MKNOD, cannot be opened; /dev/null and friends still work. runc
  * is the oracle.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { BOTH, forceCleanup, leftovers, requireRoot, RT_RUNTS, type Runtime, runtime, uniqueId, waitFor } from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { BOTH, forceCleanup, leftovers, RT_RUNTS, type Runtime, runtime, waitFor } from "../lib/harness";
+import type { Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
 const CANARY = "CANARY-0123456789";
 let dir = "";
 let loop = "";
 let minor = 0;
-const cleanups: (() => void)[] = [];
+const scope = testScope("dev");
 
 beforeAll(() => {
-  requireRoot();
   dir = mkdtempSync("/tmp/runts-devices-");
   const file = path.join(dir, "canary.img");
   writeFileSync(file, CANARY.padEnd(1 << 20, "\0"));
@@ -31,32 +31,23 @@ afterAll(() => {
   if (loop) execFileSync("losetup", ["-d", loop]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-afterEach(() => {
-  for (const f of cleanups.splice(0).reverse()) {
-    try {
-      f();
-    } catch {}
-  }
-});
 
 const canaryIntact = () => expect(readFileSync(path.join(dir, "canary.img")).subarray(0, CANARY.length).toString()).toBe(CANARY);
 
 /** A bundle whose image ships /loopdev, a `b 7:N` node of the canary's loop device. */
 function bundle(script: string, tweak?: (c: any) => void): Bundle {
-  const b = makeBundle({
+  const b = scope.newBundle({
     config: (c) => {
       c.process.args = ["/bin/sh", "-c", script];
       tweak?.(c);
     },
   });
-  cleanups.push(() => b.cleanup());
   execFileSync("mknod", [path.join(b.rootfs, "loopdev"), "b", "7", String(minor)]);
   return b;
 }
 
 function run(r: Runtime, b: Bundle): { out: string; id: string } {
-  const id = uniqueId("dev");
-  cleanups.push(() => forceCleanup(r.bin, r.root, id));
+  const id = scope.newId(r);
   const res = runtime(r.bin, ["--root", r.root, "run", "-b", b.dir, id]);
   expect(res.stderr).toBe("");
   return { out: res.stdout + res.stderr, id };
@@ -124,8 +115,7 @@ describe("device control", () => {
     const lists: Record<string, string[]> = {};
     for (const r of BOTH) {
       const b = bundle("sleep 30");
-      const id = uniqueId("dev");
-      cleanups.push(() => forceCleanup(r.bin, r.root, id));
+      const id = scope.newId(r);
       b.config.linux.cgroupsPath = `/${id}`;
       b.write();
       expect(runtime(r.bin, ["--root", r.root, "create", "-b", b.dir, id]).code).toBe(0);
@@ -136,13 +126,11 @@ describe("device control", () => {
   });
 
   test("the BPF program on the unified cgroup denies by itself (v1 devices opened up from the host)", async () => {
-    const out = mkdtempSync("/tmp/runts-devices-out-");
-    cleanups.push(() => rmSync(out, { recursive: true, force: true }));
+    const out = scope.hostDir("out");
     const b = bundle("(head -c 6 /loopdev 2>&1; echo read=$?; head -c 1 /dev/null && echo null-ok) > /out/result", (c) =>
       c.mounts.push({ destination: "/out", type: "bind", source: out, options: ["rbind", "rw"] }),
     );
-    const id = uniqueId("dev");
-    cleanups.push(() => forceCleanup(RT_RUNTS.bin, RT_RUNTS.root, id));
+    const id = scope.newId(RT_RUNTS);
     expect(runtime(RT_RUNTS.bin, ["--root", RT_RUNTS.root, "create", "-b", b.dir, id]).code).toBe(0);
     writeFileSync(`/sys/fs/cgroup/devices/${id}/devices.allow`, "a");
     expect(readFileSync(`/sys/fs/cgroup/devices/${id}/devices.list`, "utf8").trim()).toBe("a *:* rwm");

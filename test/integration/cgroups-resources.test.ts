@@ -4,24 +4,16 @@
  * quota, a cpuset). A resource the host cannot provide and bad values fail create with one
  * line naming the field, leaving nothing.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { BOTH, containerState, forceCleanup, leftovers, probeInfo, requireRoot, RT_RUNC, RT_RUNTS, type Runtime, runtime, uniqueId } from "../lib/harness";
-import { makeBundle } from "../lib/rootfs";
+import { BOTH, containerState, leftovers, probeInfo, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "../lib/harness";
+import { testScope } from "../lib/scope";
 
-const cleanups: (() => void)[] = [];
-beforeAll(() => requireRoot());
-afterEach(() => {
-  for (const f of cleanups.splice(0).reverse()) {
-    try {
-      f();
-    } catch {}
-  }
-});
+const scope = testScope("res");
 
 function container(r: Runtime, args: string[], resources: unknown, tweak?: (c: any) => void) {
-  const id = uniqueId("res");
-  const b = makeBundle({
+  const id = scope.newId(r);
+  const b = scope.newBundle({
     rootfs: "shared",
     config: (c) => {
       c.process.args = args;
@@ -30,7 +22,6 @@ function container(r: Runtime, args: string[], resources: unknown, tweak?: (c: a
       tweak?.(c);
     },
   });
-  cleanups.push(() => b.cleanup(), () => forceCleanup(r.bin, r.root, id));
   return { id, b, rt: (args2: string[], timeoutMs?: number) => runtime(r.bin, ["--root", r.root, ...args2], { timeoutMs }) };
 }
 

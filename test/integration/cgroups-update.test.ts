@@ -2,25 +2,17 @@
  * `update` (runc's flags, -r FILE and -r -) and `events` (--stats as runc's JSON, streaming
  * with --interval, OOM events) on this hybrid host, against runc.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { BOTH, containerState, forceCleanup, requireRoot, RT_RUNTS, type Runtime, runtime, spawnRuntime, uniqueId, waitFor } from "../lib/harness";
-import { makeBundle } from "../lib/rootfs";
+import { BOTH, containerState, RT_RUNTS, type Runtime, runtime, spawnRuntime, waitFor } from "../lib/harness";
+import { testScope } from "../lib/scope";
 
-const cleanups: (() => void)[] = [];
-beforeAll(() => requireRoot());
-afterEach(() => {
-  for (const f of cleanups.splice(0).reverse()) {
-    try {
-      f();
-    } catch {}
-  }
-});
+const scope = testScope("upd");
 
 function started(r: Runtime, args: string[], resources: unknown, tweak?: (c: any) => void) {
-  const id = uniqueId("upd");
-  const b = makeBundle({
+  const id = scope.newId(r);
+  const b = scope.newBundle({
     config: (c) => {
       c.process.args = args;
       c.linux.cgroupsPath = `/${id}`;
@@ -28,7 +20,6 @@ function started(r: Runtime, args: string[], resources: unknown, tweak?: (c: any
       tweak?.(c);
     },
   });
-  cleanups.push(() => b.cleanup(), () => forceCleanup(r.bin, r.root, id));
   const rt = (a: string[], input?: string) => runtime(r.bin, ["--root", r.root, ...a], { input });
   const res = rt(["run", "-d", "-b", b.dir, id]);
   expect(res.stderr).toBe("");
@@ -147,7 +138,7 @@ describe("events", () => {
   test("streaming: stats every --interval, an OOM event when update's lower limit is hit, and the end with the container", async () => {
     const c = started(RT_RUNTS, ["/bin/sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.05; done; x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived"], INITIAL, (cfg) => (cfg.root.readonly = false));
     const ev = spawnRuntime(RT_RUNTS.bin, ["--root", RT_RUNTS.root, "events", "--interval", "200ms", c.id], { timeoutMs: 30_000 });
-    cleanups.push(() => ev.signal("SIGKILL"));
+    scope.release(() => ev.signal("SIGKILL"));
     await waitFor("two stats events", () => ev.stdoutSoFar().split("\n").filter((l) => l.includes('"stats"')).length >= 2);
     expect(c.rt(["update", "--memory", "16m", "--memory-swap", "16m", c.id]).code).toBe(0);
     writeFileSync(path.join(c.b.rootfs, "tmp/go"), "");

@@ -4,36 +4,28 @@
  * freezer, kill --all and ps from the cgroup, delete removing every cgroup (also of a
  * paused container). runc is the oracle for where the cgroups go.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { BOTH, containerState, forceCleanup, leftovers, requireRoot, RT_RUNTS, type Runtime, runtime, uniqueId, waitFor } from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { BOTH, containerState, leftovers, RT_RUNTS, type Runtime, runtime, uniqueId, waitFor } from "../lib/harness";
+import type { Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
-const cleanups: (() => void)[] = [];
+const scope = testScope("cgv1");
 beforeAll(() => {
-  requireRoot();
   if (!readFileSync("/proc/self/mountinfo", "utf8").includes(" /sys/fs/cgroup/freezer ")) throw new Error("this test needs the hybrid host (v1 freezer)");
-});
-afterEach(() => {
-  for (const f of cleanups.splice(0).reverse()) {
-    try {
-      f();
-    } catch {}
-  }
 });
 
 const rt = (r: Runtime, args: string[]) => runtime(r.bin, ["--root", r.root, ...args]);
 
 function started(r: Runtime, args: string[], cgroupsPath?: string): { id: string; pid: number; b: Bundle } {
-  const id = uniqueId("cgv1");
-  const b = makeBundle({
+  const id = scope.newId(r);
+  const b = scope.newBundle({
     rootfs: "shared",
     config: (c) => {
       c.process.args = args;
       if (cgroupsPath) c.linux.cgroupsPath = cgroupsPath;
     },
   });
-  cleanups.push(() => b.cleanup(), () => forceCleanup(r.bin, r.root, id));
   const res = rt(r, ["run", "-d", "-b", b.dir, id]);
   expect(res.stderr).toBe("");
   expect(res.code).toBe(0);
@@ -109,9 +101,8 @@ describe("cgroup v1 / hybrid driver", () => {
   });
 
   test("a cgroupsPath with .. is refused and leaves nothing", () => {
-    const id = uniqueId("cgv1");
-    const b = makeBundle({ rootfs: "shared", config: (c) => (c.linux.cgroupsPath = `/a/../../${id}`) });
-    cleanups.push(() => b.cleanup(), () => forceCleanup(RT_RUNTS.bin, RT_RUNTS.root, id));
+    const id = scope.newId(RT_RUNTS);
+    const b = scope.newBundle({ rootfs: "shared", config: (c) => (c.linux.cgroupsPath = `/a/../../${id}`) });
     const r = rt(RT_RUNTS, ["create", "-b", b.dir, id]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('linux.cgroupsPath: "/a/../../');
