@@ -135,6 +135,7 @@ void op_exec(const struct op *op);
 
 /* net.c */
 void op_loopback_up(const struct op *op);
+void op_unshare_cgroupns(const struct op *op);
 
 /* ops.c */
 int known_op(uint32_t code);

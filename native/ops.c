@@ -38,6 +38,7 @@ void (*const handlers[])(const struct op *) = {
     [OP_AFFINITY] = op_affinity,
     [OP_MKDIR] = op_mkdir,
     [OP_LOOPBACK_UP] = op_loopback_up,
+    [OP_UNSHARE_CGROUPNS] = op_unshare_cgroupns,
 };
 
 int known_op(uint32_t code) { return code < sizeof handlers / sizeof *handlers && handlers[code]; }

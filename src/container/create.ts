@@ -49,7 +49,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     const cgroups = cgroupsOf(cgroupPaths);
     const devices = deviceRules(spec.linux?.resources?.devices as SpecDeviceRule[] | undefined);
     const resources = planResources(spec.linux?.resources as Resources | undefined);
-    ctx.log.debug(`create ${id}: cgroups (${layout.mode}) ${cgroups.dirs().join(" ")}`);
+    ctx.log.debug(`create ${id}: cgroup ${cgroupPaths.cgroupDir}`);
+    if (cgroupPaths.cgroupV1) ctx.log.debug(`create ${id}: v1 cgroups ${cgroups.dirs().join(" ")}`);
     const plan = planContainer(spec, {
       bundle,
       rootfs,

@@ -51,6 +51,7 @@ export const Op = {
   MKDIR: 34,
   LOOPBACK_UP: 35,
   CGROUP_JOIN: 70,
+  UNSHARE_CGROUPNS: 71,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -7,7 +7,7 @@ import type { Hook, Spec } from "../spec/types.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
-import { planNamespaces } from "./namespaces.ts";
+import { CLONE_FLAGS, planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 import { planSysctl } from "./sysctl.ts";
@@ -72,6 +72,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
+  // v1: the init joins its v1 cgroups after clone3, so its cgroup namespace comes after that.
+  const lateCgroupns = !!ctx.cgroupJoin?.length && (ns.cloneFlags & CLONE_FLAGS.cgroup) !== 0;
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
@@ -82,7 +84,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     {
       op: "CLONE",
       args: [
-        ns.cloneFlags,
+        lateCgroupns ? ns.cloneFlags & ~CLONE_FLAGS.cgroup : ns.cloneFlags,
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
@@ -92,6 +94,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
       ],
     },
     ...(ctx.cgroupJoin?.length ? [{ op: "CGROUP_JOIN" as const, args: ctx.cgroupJoin }] : []),
+    ...(lateCgroupns ? [{ op: "UNSHARE_CGROUPNS" as const, args: [] }] : []),
     { op: "ROOTFS", args: [propagation.initial] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
