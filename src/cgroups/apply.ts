@@ -96,3 +96,14 @@ export function applyV2(root: string, dir: string, plan: ResourcePlan): CgroupWr
   writeAll(writes, () => dir);
   return writes;
 }
+
+/**
+ * v1 with the kernel's RT group scheduling: a new cpu cgroup gets no realtime time, and
+ * SCHED_FIFO/SCHED_RR then fail with a bare EPERM in the init. Said before, naming the fix.
+ */
+export function assertRealtimeBudget(paths: CgroupPaths, policy: string | undefined): void {
+  const cpu = paths.cgroupV1?.cpu;
+  if (!cpu || (policy !== "SCHED_FIFO" && policy !== "SCHED_RR")) return;
+  if (readTextIfAny(`${cpu}/cpu.rt_runtime_us`)?.trim() !== "0") return;
+  throw new RuntsError("create", `${cpu}/cpu.rt_runtime_us`, 0, `${policy} needs realtime time in the container's cpu cgroup (0 here): set linux.resources.cpu.realtimeRuntime`, "process.scheduler");
+}

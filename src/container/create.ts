@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import { cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
-import { applyDevices, applyV1, applyV2 } from "../cgroups/apply.ts";
+import { applyDevices, applyV1, applyV2, assertRealtimeBudget } from "../cgroups/apply.ts";
 import { deviceRules, type SpecDeviceRule } from "../cgroups/device-rules.ts";
 import { cgroupLayout } from "../cgroups/layout.ts";
 import { containerCgroupPath } from "../cgroups/path.ts";
@@ -84,6 +84,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     cgroups.create();
     if (layout.mode === "unified") applyV2(layout.unified!, cgroupPaths.cgroupDir, resources);
     else applyV1(cgroupPaths, resources);
+    assertRealtimeBudget(cgroupPaths, spec.process?.scheduler?.policy);
     applyDevices(cgroupPaths, devices);
     mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.

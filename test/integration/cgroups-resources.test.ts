@@ -166,6 +166,20 @@ describe("linux.resources on cgroup v1 (hybrid host)", () => {
     });
   }
 
+  test("SCHED_FIFO without realtime time in the v1 cpu cgroup: refused naming the field; with realtimeRuntime it runs", () => {
+    const fifo = (c: any) => (c.process.scheduler = { policy: "SCHED_FIFO", priority: 1 });
+    const bad = container(RT_RUNTS, ["/bin/true"], undefined, fifo);
+    const r = bad.rt(["create", "-b", bad.b.dir, bad.id]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("config.json: process.scheduler: create");
+    expect(r.stderr).toContain("set linux.resources.cpu.realtimeRuntime");
+    expect(leftovers(bad.id, RT_RUNTS.root)).toEqual([]);
+    const good = container(RT_RUNTS, ["/bin/true"], { cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } }, fifo);
+    const g = good.rt(["run", "-b", good.b.dir, good.id]);
+    expect(g.stderr).toBe("");
+    expect(g.code).toBe(0);
+  });
+
   test("runc refuses the controllers this host lacks too", () => {
     const c = container(RT_RUNC, ["/bin/true"], { network: { classID: 0x100001 } });
     expect(c.rt(["create", "-b", c.b.dir, c.id]).code).not.toBe(0);
