@@ -49,7 +49,7 @@ function parseResources(source: string, text: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-const handler: Handler = (args, ctx) => {
+const handler: Handler = async (args, ctx) => {
   const f = args.flags as Record<string, string | undefined>;
   for (const rdt of ["l3-cache-schema", "mem-bw-schema"]) {
     if (f[rdt] !== undefined) throw new RuntsError("update", "", 0, `--${rdt}: Intel RDT is not supported`);
@@ -86,7 +86,7 @@ const handler: Handler = (args, ctx) => {
     if (f["pids-limit"] !== undefined) patch.pids = { limit: integer("pids-limit", f["pids-limit"], -1) };
     if (f["blkio-weight"] !== undefined) patch.blockIO = { weight: integer("blkio-weight", f["blkio-weight"], 0) };
   }
-  update(ctx, args.positionals[0]!, patch);
+  await update(ctx, args.positionals[0]!, patch);
   return 0;
 };
 export default handler;

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import { cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
-import { applyDevices, applyV1, applyV2, assertRealtimeBudget } from "../cgroups/apply.ts";
+import { applyDevices } from "../cgroups/apply-devices.ts";
+import { applyV1, applyV2, assertRealtimeBudget } from "../cgroups/apply.ts";
 import { deviceRules, type SpecDeviceRule } from "../cgroups/device-rules.ts";
 import { cgroupLayout } from "../cgroups/layout.ts";
 import { containerCgroupPath } from "../cgroups/path.ts";

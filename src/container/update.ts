@@ -1,6 +1,6 @@
 // `update`: new resource limits for a created, running or paused container. The new values
 // are merged into the ones state.json keeps, planned and written as create writes them.
-import { applyDevices, applyV1, applyV2 } from "../cgroups/apply.ts";
+import { applyV1, applyV2 } from "../cgroups/apply.ts";
 import { deviceRules, type SpecDeviceRule } from "../cgroups/device-rules.ts";
 import { cgroupLayout } from "../cgroups/layout.ts";
 import { planResources, type Resources } from "../cgroups/resources.ts";
@@ -30,7 +30,9 @@ function checkUsage(state: { cgroupDir: string; cgroupV1?: Record<string, string
   }
 }
 
-export function update(ctx: Context, id: string, patch: Record<string, unknown>): void {
+export async function update(ctx: Context, id: string, patch: Record<string, unknown>): Promise<void> {
+  // koffi (the BPF program) only when the device rules change.
+  const devices = patch.devices ? await import("../cgroups/apply-devices.ts") : undefined;
   withContainer(ctx, id, (o) => {
     if (o.status === "stopped" || o.status === "creating") throw new RuntsError("update", id, 0, `container is ${o.status}`);
     const merged = mergeResources(o.state.resources ?? {}, patch);
@@ -40,7 +42,7 @@ export function update(ctx: Context, id: string, patch: Record<string, unknown>)
     const layout = cgroupLayout(readText("/proc/self/mountinfo"));
     if (o.state.cgroupV1) applyV1(o.state, plan);
     else applyV2(layout.unified!, o.state.cgroupDir, plan);
-    if (patch.devices) applyDevices(o.state, deviceRules(patch.devices as SpecDeviceRule[]));
+    if (devices) devices.applyDevices(o.state, deviceRules(patch.devices as SpecDeviceRule[]));
     o.state.resources = merged;
     o.dir.write(o.state);
     ctx.log.debug(`update ${id}: ${JSON.stringify(patch)}`);

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeBundle, type Bundle } from "../lib/rootfs.ts";
-import { containerState, forceCleanup, leftovers, requireRoot, ROOTS, runtime, RUNTS, uniqueId, waitFor } from "../lib/harness.ts";
+import { containerState, forceCleanup, leftovers, requireRoot, ROOTS, runtime, RUNTS, spawnRuntime, uniqueId, waitFor } from "../lib/harness.ts";
 
 const root = ROOTS.runts;
 const cleanups: (() => void)[] = [];
@@ -143,6 +143,29 @@ describe("linux.resources (cgroup v2)", () => {
       return t.includes("done") ? t : null;
     }, 60_000);
     expect(result).toContain("CANARY");
+  });
+
+  test("events: --stats in runc's shape from the v2 files; streaming reports the OOM kill and ends with the container", async () => {
+    const script = "while [ ! -e /tmp/go ]; do sleep 0.05; done; x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived";
+    const { id, b } = bundle(["/bin/sh", "-c", script], { memory: { limit: 16 << 20, swap: 16 << 20 }, pids: { limit: 30 } }, (c) => (c.root.readonly = false));
+    expect(runts(["run", "-d", "-b", b.dir, id]).code).toBe(0);
+    const once = runts(["events", "--stats", id]);
+    expect(once.code).toBe(0);
+    const ev = JSON.parse(once.stdout);
+    expect(ev.type).toBe("stats");
+    expect(ev.data.memory.usage.limit).toBe(16 << 20);
+    expect(ev.data.pids.limit).toBe(30);
+    expect(ev.data.pids.current).toBeGreaterThanOrEqual(1);
+    expect(ev.data.cpu.usage.total).toBeGreaterThan(0);
+    expect(Object.keys(ev.data)).toEqual(["cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt", "network_interfaces"]);
+    const stream = spawnRuntime(RUNTS, ["--root", root, "events", "--interval", "1s", id], { timeoutMs: 240_000 });
+    cleanups.push(() => stream.signal("SIGKILL"));
+    await waitFor("a stats event", () => stream.stdoutSoFar().includes('"stats"'), 120_000);
+    writeFileSync(path.join(b.rootfs, "tmp/go"), "");
+    const res = await stream.result;
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.type === "oom")).toEqual([{ type: "oom", id }]);
   });
 
   test("refused, leaving nothing: v1-only fields, unknown unified keys, a cgroupsPath with ..", () => {
