@@ -39,6 +39,29 @@ interface Throttle {
 
 const F = "linux.resources";
 
+/** The linux.resources fields and their members (null: a list or map of their own). */
+const KNOWN: Record<string, string[] | null> = {
+  memory: ["limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller", "useHierarchy", "checkBeforeUpdate"],
+  cpu: ["shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle"],
+  pids: ["limit"],
+  blockIO: ["weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice"],
+  hugepageLimits: null,
+  network: ["classID", "priorities"],
+  rdma: null,
+  unified: null,
+  devices: null,
+};
+
+/** The first field runts does not know ("cpu.foo", "\"bogus\""), or undefined. */
+export function unknownResource(r: Record<string, unknown>): string | undefined {
+  for (const [k, sub] of Object.entries(r)) {
+    if (!(k in KNOWN)) return JSON.stringify(k);
+    const keys = KNOWN[k];
+    if (keys && sub && typeof sub === "object") for (const s of Object.keys(sub)) if (!keys.includes(s)) return `${k}.${s}`;
+  }
+  return undefined;
+}
+
 function int(v: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
@@ -78,6 +101,8 @@ export interface ResourcePlan {
 const UNIFIED_REFUSED = new Set(["cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.kill", "cgroup.freeze", "cgroup.type"]);
 
 export function planResources(r: Resources | undefined): ResourcePlan {
+  const unknown = r && unknownResource(r as Record<string, unknown>);
+  if (unknown) throw new ConfigError(`${F}: ${unknown} is not a resource runts knows`);
   const m = r?.memory ?? {};
   const c = r?.cpu ?? {};
   const b = r?.blockIO ?? {};

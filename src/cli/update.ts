@@ -1,4 +1,5 @@
 import { update } from "../container/update.ts";
+import { unknownResource } from "../cgroups/resources.ts";
 import { RuntsError } from "../errors.ts";
 import { readText } from "../libc.ts";
 import type { Handler } from "./commands.ts";
@@ -18,17 +19,6 @@ function integer(flag: string, s: string, min: number): number {
   return Number(s);
 }
 
-const KNOWN: Record<string, string[] | null> = {
-  memory: ["limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller", "useHierarchy", "checkBeforeUpdate"],
-  cpu: ["shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle"],
-  pids: ["limit"],
-  blockIO: ["weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice"],
-  hugepageLimits: null,
-  network: ["classID", "priorities"],
-  rdma: null,
-  unified: null,
-  devices: null,
-};
 
 /** -r's JSON: a linux.resources object; unknown keys are refused, not dropped. */
 function parseResources(source: string, text: string): Record<string, unknown> {
@@ -39,13 +29,8 @@ function parseResources(source: string, text: string): Record<string, unknown> {
     throw new RuntsError("update: parse", source, 0, (err as Error).message);
   }
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new RuntsError("update", source, 0, "the resources must be a JSON object");
-  for (const [k, sub] of Object.entries(v)) {
-    if (!(k in KNOWN)) throw new RuntsError("update", source, 0, `unknown resource ${JSON.stringify(k)}`);
-    const keys = KNOWN[k];
-    if (keys && sub && typeof sub === "object") {
-      for (const s of Object.keys(sub)) if (!keys.includes(s)) throw new RuntsError("update", source, 0, `unknown resource ${k}.${s}`);
-    }
-  }
+  const unknown = unknownResource(v as Record<string, unknown>);
+  if (unknown) throw new RuntsError("update", source, 0, `unknown resource ${unknown}`);
   return v as Record<string, unknown>;
 }
 

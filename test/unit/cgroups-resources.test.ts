@@ -80,5 +80,7 @@ describe("v1 and v2 files", () => {
     expect(() => planResources({ unified: { "memory.max": "1\n2" } })).toThrow("one line");
     expect(() => planResources({ network: { priorities: [{ name: "../eth0", priority: 1 }] } })).toThrow("not an interface name");
     expect(planResources({ pids: { limit: 0 } }).pids).toBeUndefined();
+    expect(() => planResources({ cpu: { sharez: 2 } } as object)).toThrow("linux.resources: cpu.sharez is not a resource runts knows");
+    expect(() => planResources({ bogus: {} } as object)).toThrow('linux.resources: "bogus" is not a resource runts knows');
   });
 });
