@@ -46,3 +46,10 @@ export function cgroupLayout(mountinfo: string): CgroupLayout {
   const unified = v2.includes("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : v2[0];
   return unified ? { mode: "hybrid", unified, v1 } : { mode: "legacy", v1 };
 }
+
+/** The v1 hierarchies as a container's cgroup mount shows them: name, controllers, the container's cgroup. */
+export function v1Hierarchies(layout: CgroupLayout, rel: string): { name: string; controllers: string; hostDir: string }[] {
+  const byMount = new Map<string, string[]>();
+  for (const [ctrl, mnt] of Object.entries(layout.v1)) byMount.set(mnt, [...(byMount.get(mnt) ?? []), ctrl]);
+  return [...byMount].map(([mnt, ctrls]) => ({ name: mnt.slice(mnt.lastIndexOf("/") + 1), controllers: ctrls.join(","), hostDir: `${mnt}/${rel}` }));
+}

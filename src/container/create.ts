@@ -3,7 +3,7 @@ import { cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
 import { applyDevices } from "../cgroups/apply-devices.ts";
 import { applyV1, applyV2, assertRealtimeBudget } from "../cgroups/apply.ts";
 import { deviceRules, type SpecDeviceRule } from "../cgroups/device-rules.ts";
-import { cgroupLayout } from "../cgroups/layout.ts";
+import { cgroupLayout, v1Hierarchies } from "../cgroups/layout.ts";
 import { containerCgroupPath } from "../cgroups/path.ts";
 import { planResources, type Resources } from "../cgroups/resources.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
@@ -46,7 +46,8 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     const rootfs = rootfsPath(spec, bundle);
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
     const layout = cgroupLayout(readText("/proc/self/mountinfo"));
-    const cgroupPaths = cgroupPathsFor(layout, containerCgroupPath(spec.linux?.cgroupsPath, id));
+    const cgroupRel = containerCgroupPath(spec.linux?.cgroupsPath, id);
+    const cgroupPaths = cgroupPathsFor(layout, cgroupRel);
     const cgroups = cgroupsOf(cgroupPaths);
     const devices = deviceRules(spec.linux?.resources?.devices as SpecDeviceRule[] | undefined);
     const resources = planResources(spec.linux?.resources as Resources | undefined);
@@ -58,6 +59,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       stateDir: dir.dir,
       cgroupDir: cgroupPaths.cgroupDir,
       cgroupJoin: cgroups.joinFiles(),
+      cgroupV1Mounts: layout.mode === "unified" ? undefined : v1Hierarchies(layout, cgroupRel),
       foreground: o.foreground,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,

@@ -6,7 +6,7 @@ import type { PlanOp } from "../helper/protocol.ts";
 import type { Hook, Spec } from "../spec/types.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
-import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
+import { type CgroupV1Mount, containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { CLONE_FLAGS, planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
@@ -21,6 +21,8 @@ export interface CreateContext {
   cgroupDir: string;
   /** v1 hierarchies' cgroup.procs files the init is written to before it runs (no CLONE_INTO_CGROUP there). */
   cgroupJoin?: string[];
+  /** v1 hierarchies, for a cgroup mount. */
+  cgroupV1Mounts?: CgroupV1Mount[];
   foreground: boolean;
   noPivot: boolean;
   preserveFds: number;
@@ -79,6 +81,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     facts: ctx.facts,
     hasNamespace: (t) => ns.has(t),
     cgroupDir: ctx.cgroupDir,
+    cgroupV1: ctx.cgroupV1Mounts,
   });
   const ops: PlanOp[] = [
     {

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { BOTH, containerState, leftovers, RT_RUNTS, type Runtime, runtime, uniqueId, waitFor } from "../lib/harness";
+import { BOTH, containerState, leftovers, probeInfo, RT_RUNTS, type Runtime, runtime, uniqueId, waitFor } from "../lib/harness";
 import type { Bundle } from "../lib/rootfs";
 import { testScope } from "../lib/scope";
 
@@ -99,6 +99,30 @@ describe("cgroup v1 / hybrid driver", () => {
       } catch {}
     }
   });
+
+  for (const cgroupns of [false, true]) {
+    test(`a cgroup mount shows the container's cgroup in every v1 hierarchy${cgroupns ? " (cgroup namespace: mounted at its root)" : ""}, as with runc`, () => {
+      const seen: Record<string, string[]> = {};
+      for (const r of BOTH) {
+        const id = scope.newId(r);
+        const b = scope.newBundle({
+          rootfs: "shared",
+          config: (c) => {
+            c.linux.cgroupsPath = `/${id}`;
+            if (cgroupns) c.linux.namespaces.push({ type: "cgroup" });
+          },
+        });
+        const res = runtime(r.bin, ["--root", r.root, "run", "-b", b.dir, id]);
+        expect(res.code).toBe(0);
+        const info = probeInfo(res.stdout);
+        seen[r.name] = info.mounts
+          .filter((m) => m.mountPoint.startsWith("/sys/fs/cgroup"))
+          .map((m) => `${m.mountPoint} ${m.root.replace(id, "<C>")} ${m.fsType} ${m.superOptions}`);
+      }
+      expect(seen.runts).toEqual(seen.runc!);
+      expect(seen.runts).toContain(`/sys/fs/cgroup/memory ${cgroupns ? "/" : "/<C>"} cgroup rw,memory`);
+    });
+  }
 
   test("a cgroupsPath with .. is refused and leaves nothing", () => {
     const id = scope.newId(RT_RUNTS);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { cgroupPathsFor, cgroupsOf } from "../../src/cgroups/driver";
-import { cgroupLayout } from "../../src/cgroups/layout";
+import { cgroupLayout, v1Hierarchies } from "../../src/cgroups/layout";
+import { planMounts } from "../../src/plan/mounts";
 import { containerCgroupPath } from "../../src/cgroups/path";
 
 const line = (id: number, point: string, fstype: string, opts: string) => `${id} 1 0:${id} / ${point} rw,relatime shared:${id} - ${fstype} ${fstype === "cgroup2" ? "cgroup2" : "cgroup"} ${opts}`;
@@ -49,5 +50,40 @@ describe("cgroupsPath", () => {
     expect(() => containerCgroupPath("/a/../../etc", "c")).toThrow('linux.cgroupsPath: "/a/../../etc": ".." is not allowed');
     expect(() => containerCgroupPath("/", "c")).toThrow("cannot be the cgroup root");
     expect(() => containerCgroupPath("system.slice:runts:c", "c")).toThrow("systemd slice path");
+  });
+});
+
+describe("a cgroup mount on a v1 host", () => {
+  const hierarchies = v1Hierarchies(cgroupLayout(HYBRID), "c1");
+  const mount = [{ destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"] }];
+  const facts = { kind: () => "dir" as const, lastCap: () => 40, exists: () => true, readInRoot: () => undefined };
+  const plan = (cgroupns: boolean) =>
+    planMounts(mount, { bundle: "/b", facts, hasNamespace: (t) => cgroupns && t === "cgroup", cgroupDir: "/sys/fs/cgroup/unified/c1", cgroupV1: hierarchies });
+  test("the hierarchies: a co-mounted one once, with its controllers", () => {
+    expect(hierarchies).toEqual([
+      { name: "cpu,cpuacct", controllers: "cpu,cpuacct", hostDir: "/sys/fs/cgroup/cpu,cpuacct/c1" },
+      { name: "memory", controllers: "memory", hostDir: "/sys/fs/cgroup/memory/c1" },
+      { name: "systemd", controllers: "name=systemd", hostDir: "/sys/fs/cgroup/systemd/c1" },
+    ]);
+  });
+  test("a tmpfs, the container's cgroups bound read-only, links for co-mounted controllers; the tmpfs read-only last", () => {
+    const p = plan(false);
+    const ops = p.ops.map((o) => `${o.op} ${o.args.filter((a) => typeof a === "string").join(" ")}`);
+    expect(ops).toEqual([
+      "MOUNT tmpfs /sys/fs/cgroup tmpfs mode=755",
+      "BIND /sys/fs/cgroup/cpu,cpuacct/c1 /sys/fs/cgroup/cpu,cpuacct",
+      "SETATTR /sys/fs/cgroup/cpu,cpuacct",
+      "SYMLINK cpu,cpuacct /sys/fs/cgroup/cpu",
+      "SYMLINK cpu,cpuacct /sys/fs/cgroup/cpuacct",
+      "BIND /sys/fs/cgroup/memory/c1 /sys/fs/cgroup/memory",
+      "SETATTR /sys/fs/cgroup/memory",
+      "BIND /sys/fs/cgroup/systemd/c1 /sys/fs/cgroup/systemd",
+      "SETATTR /sys/fs/cgroup/systemd",
+    ]);
+    expect(p.final.map((o) => o.args[0])).toEqual(["/sys/fs/cgroup"]);
+  });
+  test("in a cgroup namespace each hierarchy is mounted", () => {
+    const mounts = plan(true).ops.filter((o) => o.op === "MOUNT").map((o) => `${o.args[1]} ${o.args[2]} ${o.args[4]}`);
+    expect(mounts).toEqual(["/sys/fs/cgroup tmpfs mode=755", "/sys/fs/cgroup/cpu,cpuacct cgroup cpu,cpuacct", "/sys/fs/cgroup/memory cgroup memory", "/sys/fs/cgroup/systemd cgroup name=systemd"]);
   });
 });
