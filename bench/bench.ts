@@ -7,8 +7,8 @@
  *
  * Scenarios (each runtime has its own --root /run/bench-<runtime>-<pid> and its own bundle):
  *   csd        the issue's create -> start -> delete: the sum of those three steps of lifecycle
- *   csdres     create -> start -> delete --force with a typical podman resource set (memory,
- *              swap, cpu shares/quota, pids, the device rules) as linux.resources
+ *   csdres     create -> start -> delete (after kill, not counted) with a typical podman
+ *              resource set (memory, swap, cpu shares/quota, pids, the device rules)
  *   lifecycle  create -> start -> kill KILL -> delete --force of `sleep 1000`, as one wall
  *              time and step by step (kill first: runc's delete --force of a *running*
  *              container sleeps 100 ms before it looks again, which is measured separately)
@@ -384,6 +384,9 @@ class Bench {
     if (!c.ok) return this.abort(["csdres"], r, id, c.error);
     const s = rt(r, "start", id);
     if (!s.ok) return this.abort(["csdres"], r, id, s.error);
+    // As csd: delete after kill (runc's delete --force of a running container sleeps 100 ms).
+    const k = rt(r, "kill", id, "KILL");
+    if (!k.ok) return this.abort(["csdres"], r, id, k.error);
     const d = rt(r, "delete", "--force", id);
     if (!d.ok) return this.abort(["csdres"], r, id, d.error);
     const left = this.leftover(r, id);

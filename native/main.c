@@ -62,11 +62,14 @@ int main(int argc, char **argv) {
     cgfd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cgfd < 0) fail("open cgroup", cgroup, errno, NULL);
   }
-  /* cgroup v1: the init joins each hierarchy by its pid, written here before it runs. */
-  uint32_t njoinfd = 0;
+  /* cgroup v1: the init joins each hierarchy through these `tasks` files, opened here
+   * before any setns, as its first step. */
+  uint32_t njoinfd = 0, joinop = 0;
   int *joinfds = NULL;
   for (uint32_t i = 1; i < nops; i++) {
     if (ops[i].code != OP_CGROUP_JOIN) continue;
+    if (njoinfd) fail("plan", "", EPROTO, "more than one cgroup join");
+    joinop = i;
     joinfds = realloc(joinfds, (njoinfd + ops[i].argc + 1) * sizeof(int));
     if (!joinfds) fail("cgroup join", "", ENOMEM, NULL);
     for (uint32_t k = 0; k < ops[i].argc; k++) {
@@ -125,7 +128,12 @@ int main(int argc, char **argv) {
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
     if (cgfd >= 0) close(cgfd);
-    for (uint32_t k = 0; k < njoinfd; k++) close(joinfds[k]);
+    /* Its own (only) thread, by "0": the kernel then skips the global threadgroup lock
+     * and its RCU grace period that writing another process's pid costs (~10-50 ms). */
+    for (uint32_t k = 0; k < njoinfd; k++) {
+      if (write(joinfds[k], "0", 1) != 1) fail("join cgroup", s_arg(&ops[joinop], k), errno, "writing the init to tasks");
+      close(joinfds[k]);
+    }
     for (uint32_t i = 1; i < nops; i++) {
       if (ops[i].code == OP_CGROUP_JOIN) continue;
       cur_op = "plan";
@@ -137,17 +145,7 @@ int main(int argc, char **argv) {
   close(roottree);
   close(statedir);
   if (cgfd >= 0) close(cgfd);
-  char pidbuf[24];
-  int pidlen = snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
-  for (uint32_t k = 0; k < njoinfd; k++) {
-    if (write(joinfds[k], pidbuf, (size_t)pidlen) != pidlen) {
-      int e = errno;
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
-      fail("join cgroup", "cgroup.procs", e, "writing the init's pid");
-    }
-    close(joinfds[k]);
-  }
+  for (uint32_t k = 0; k < njoinfd; k++) close(joinfds[k]);
   free(joinfds);
   send_u64(MSG_PID, (uint64_t)pid);
   close(sock);

@@ -67,8 +67,8 @@ enum {
   OP_AFFINITY = 33,    /* [mask bytes] */
   OP_MKDIR = 34,       /* [path, mode] */
   OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
-  OP_CGROUP_JOIN = 70, /* [cgroup.procs paths...] the parent's (main.c): opened before any setns,
-                        * the init's pid written to each before the init runs (cgroup v1) */
+  OP_CGROUP_JOIN = 70, /* [tasks paths...] opened by the parent (main.c) before any setns; the
+                        * init writes itself to each as its first step (cgroup v1) */
   OP_UNSHARE_CGROUPNS = 71, /* [] the init's new cgroup namespace, made once it is in its v1 cgroups */
 };
 

@@ -29,7 +29,7 @@ export interface Cgroups {
   /** Freezes or thaws, returning once the kernel reports it done. */
   setFrozen(frozen: boolean): void;
   isFrozen(): boolean;
-  /** The files runts-init writes the init's pid to before it runs (v1: no CLONE_INTO_CGROUP). */
+  /** The files the init writes itself to, as its first step (v1: no CLONE_INTO_CGROUP). */
   joinFiles(): string[];
 }
 

@@ -67,7 +67,7 @@ export class V1Cgroups implements Cgroups {
     return !!dir && readTextIfAny(`${dir}/freezer.state`)?.trim() === "FROZEN";
   }
   joinFiles(): string[] {
-    return [...new Set(Object.values(this.v1))].map((d) => `${d}/cgroup.procs`);
+    return [...new Set(Object.values(this.v1))].map((d) => `${d}/tasks`);
   }
 }
 

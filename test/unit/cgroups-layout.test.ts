@@ -30,12 +30,12 @@ describe("cgroup layout", () => {
     expect(cgroupLayout(line(32, "/sys/fs/cgroup/memory", "cgroup", "rw,memory")).mode).toBe("legacy");
     expect(() => cgroupLayout(line(30, "/sys/fs/cgroup", "tmpfs", "rw"))).toThrow("no cgroup hierarchy");
   });
-  test("paths per hierarchy; a co-mounted hierarchy is one directory; v1 joins by cgroup.procs", () => {
+  test("paths per hierarchy; a co-mounted hierarchy is one directory; v1 joins through tasks", () => {
     const p = cgroupPathsFor(cgroupLayout(HYBRID), "a/b");
     expect(p.cgroupDir).toBe("/sys/fs/cgroup/unified/a/b");
     const cg = cgroupsOf(p);
     expect(cg.dirs()).toEqual(["/sys/fs/cgroup/cpu,cpuacct/a/b", "/sys/fs/cgroup/memory/a/b", "/sys/fs/cgroup/systemd/a/b", "/sys/fs/cgroup/unified/a/b"]);
-    expect(cg.joinFiles()).toEqual(["/sys/fs/cgroup/cpu,cpuacct/a/b/cgroup.procs", "/sys/fs/cgroup/memory/a/b/cgroup.procs", "/sys/fs/cgroup/systemd/a/b/cgroup.procs"]);
+    expect(cg.joinFiles()).toEqual(["/sys/fs/cgroup/cpu,cpuacct/a/b/tasks", "/sys/fs/cgroup/memory/a/b/tasks", "/sys/fs/cgroup/systemd/a/b/tasks"]);
     expect(cgroupsOf(cgroupPathsFor({ mode: "unified", unified: "/sys/fs/cgroup", v1: {} }, "x")).joinFiles()).toEqual([]);
   });
 });
