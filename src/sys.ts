@@ -4,16 +4,97 @@
 // node:fs and node:module, ~6 ms per create (DESIGN.md, "Startup").
 import type Koffi from "koffi";
 import { RuntsError } from "./errors.ts";
-import { writeAll } from "./libc.ts";
+import { close, exists, listDir, memfdWith, mkdir, O, open, rename, S_IFDIR, S_IFMT, stat, unlink, writeAll } from "./libc.ts";
 
-// require, not import: Bun loads Node-API addons only that way (the bundler embeds the file).
-const koffi = require("@koromix/koffi-linux-x64/linux_x64/koffi.node") as typeof Koffi;
+/** Where the addon is in node_modules; scripts/bundle.ts embeds the same file. */
+const ADDON = ["@koromix", "koffi-linux-x64", "linux_x64", "koffi.node"];
+
+/** runts's private copy of the embedded addon: a directory only its user can write. */
+export const ADDON_CACHE = "/run/runts-cache";
+
+/**
+ * koffi's engine. In dist/runts it is an embedded file (Bun.embeddedFiles): a `require` of it
+ * would make Bun write it to $TMPDIR/.bun-<uid>-<hash>.node on every run and dlopen that, a
+ * shared, guessable path (a directory planted there made each create leak a 1.1 MB temporary
+ * file). runts writes it once to ADDON_CACHE (mode 0700, its own) and dlopens it there, or,
+ * where it cannot have that directory, from a memfd (~2 ms more per create). Run from source,
+ * node_modules' own copy is loaded.
+ */
+async function loadKoffi(): Promise<typeof Koffi> {
+  const stem = ADDON.at(-1)!.replace(".node", "");
+  const embedded = Bun.embeddedFiles.find((f) => (f as Blob & { name: string }).name.startsWith(`${stem}-`)) as
+    | (Blob & { name: string })
+    | undefined;
+  // A computed specifier: the bundler must not embed (and Bun extract) a second copy.
+  if (!embedded) return require(ADDON.join("/")) as typeof Koffi;
+  const mod = { exports: {} as typeof Koffi };
+  const cached = await cachedCopy(embedded);
+  if (cached) {
+    try {
+      process.dlopen(mod, cached);
+      return mod.exports;
+    } catch {
+      // Removed meanwhile by a runts of another build (which keeps only its own copy).
+    }
+  }
+  const fd = memfdWith(embedded.name, await embedded.bytes());
+  try {
+    process.dlopen(mod, `/proc/self/fd/${fd}`);
+    return mod.exports;
+  } finally {
+    close(fd);
+  }
+}
+
+/** Whether path is a directory of runts's own user that no one else can write or enter. */
+function isPrivateDir(path: string, uid: number): boolean {
+  try {
+    const st = stat(path);
+    return (st.mode & S_IFMT) === S_IFDIR && st.uid === uid && (st.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The addon's path in ADDON_CACHE (written there on first use), or undefined. */
+async function cachedCopy(addon: Blob & { name: string }): Promise<string | undefined> {
+  const uid = process.geteuid?.() ?? -1;
+  const file = `${ADDON_CACHE}/${addon.name}`;
+  try {
+    if (!isPrivateDir(ADDON_CACHE, uid)) mkdir(ADDON_CACHE, 0o700);
+    if (!isPrivateDir(ADDON_CACHE, uid)) return undefined;
+    if (exists(file)) return file;
+    // Bun names embedded files by content hash: copies of older builds are not used again.
+    for (const e of listDir(ADDON_CACHE)) if (e.name.startsWith(`${base(addon.name)}-`)) unlink(`${ADDON_CACHE}/${e.name}`);
+    const tmp = `${ADDON_CACHE}/.${addon.name}.${process.pid}`;
+    const fd = open(tmp, O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW, 0o600);
+    try {
+      writeAll(fd, await addon.bytes(), tmp);
+    } finally {
+      close(fd);
+    }
+    rename(tmp, file);
+    return file;
+  } catch {
+    return undefined;
+  }
+}
+
+const base = (name: string): string => name.slice(0, name.lastIndexOf("-"));
+
+const koffi = await loadKoffi();
 
 interface Libc {
   memfd_create(name: string, flags: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   socketpair(domain: number, type: number, protocol: number, fds: number[]): number;
   mkfifo(path: string, mode: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  connect(fd: number, addr: Uint8Array, len: number): number;
+  close(fd: number): number;
+  isatty(fd: number): number;
+  tcgetattr(fd: number, termios: Uint8Array): number;
+  tcsetattr(fd: number, when: number, termios: Uint8Array): number;
   syscall(nr: number, ...typedArgs: unknown[]): number;
 }
 
@@ -27,6 +108,12 @@ function c(): Libc {
     fcntl: lib.func("int fcntl(int fd, int cmd, int arg)"),
     socketpair: lib.func("int socketpair(int domain, int type, int protocol, _Out_ int *fds)"),
     mkfifo: lib.func("int mkfifo(const char *path, unsigned int mode)"),
+    socket: lib.func("int socket(int domain, int type, int protocol)"),
+    connect: lib.func("int connect(int fd, const uint8_t *addr, unsigned int len)"),
+    close: lib.func("int close(int fd)"),
+    isatty: lib.func("int isatty(int fd)"),
+    tcgetattr: lib.func("int tcgetattr(int fd, _Out_ uint8_t *termios)"),
+    tcsetattr: lib.func("int tcsetattr(int fd, int when, const uint8_t *termios)"),
     syscall: lib.func("long syscall(long nr, ...)"),
   } as Libc;
   return libc;
@@ -71,6 +158,41 @@ export function socketPair(): [number, number] {
   const fds = [-1, -1];
   check("socketpair", "", c().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   return [fds[0]!, fds[1]!];
+}
+
+/** A stream socket connected to the AF_UNIX socket at path (--console-socket), close-on-exec. */
+export function connectUnix(path: string): number {
+  const name = new TextEncoder().encode(path);
+  // struct sockaddr_un: sa_family, then sun_path[108] NUL-terminated.
+  if (name.length >= 108) throw new RuntsError("connect", path, 36 /* ENAMETOOLONG */);
+  const addr = new Uint8Array(110);
+  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+  addr.set(name, 2);
+  const fd = check("socket", path, c().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (c().connect(fd, addr, 2 + name.length + 1) < 0) {
+    const err = koffi.errno();
+    c().close(fd);
+    throw new RuntsError("connect", path, err);
+  }
+  return fd;
+}
+
+export function isatty(fd: number): boolean {
+  return c().isatty(fd) === 1;
+}
+
+/** struct termios on x86_64 glibc is 60 bytes. */
+const TERMIOS_SIZE = 60;
+const TCSANOW = 0;
+
+/** The terminal settings of fd, or undefined when fd is not a terminal. */
+export function terminalAttrs(fd: number): Uint8Array | undefined {
+  const t = new Uint8Array(TERMIOS_SIZE);
+  return c().tcgetattr(fd, t) === 0 ? t : undefined;
+}
+
+export function setTerminalAttrs(fd: number, attrs: Uint8Array): void {
+  c().tcsetattr(fd, TCSANOW, attrs);
 }
 
 export function mkfifo(path: string, mode: number): void {

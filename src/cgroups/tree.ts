@@ -1,6 +1,6 @@
 // Plain cgroupfs directory operations shared by both drivers.
-import { errnoOf, RuntsError } from "../errors.ts";
-import { exists, listDir, O, readTextIfAny, rmdir, writeText } from "../libc.ts";
+import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
+import { close, listDir, O, open, openAt, readTextIfAny, rmdir, rmdirAt, writeText } from "../libc.ts";
 import { sleepMs } from "../sleep.ts";
 
 export function readProcs(dir: string): number[] {
@@ -42,24 +42,56 @@ export function killPids(pids: number[]): void {
   }
 }
 
-/** Removes a cgroup tree; waits briefly for killed processes to leave it. */
+/**
+ * Removes a cgroup tree; waits briefly for killed processes to leave it. A container with a
+ * writable cgroup mount can nest cgroups past PATH_MAX: the walk goes down and back up through
+ * directory fds (one open at a time), never through a path longer than the top one.
+ */
 export function removeDir(dir: string, timeoutMs = 5000): void {
   const deadline = Date.now() + timeoutMs;
-  const remove = (d: string): void => {
-    for (const sub of subdirs(d)) remove(`${d}/${sub}`);
+  const retry = (what: string, fn: () => void): void => {
     for (;;) {
       try {
-        rmdir(d);
-        return;
+        return fn();
       } catch (err) {
         const errno = errnoOf(err);
         if (errno === 2) return; // ENOENT
-        if (errno !== 16 || Date.now() > deadline) throw new RuntsError("remove cgroup", d, errno);
+        // EBUSY while killed processes leave; EAGAIN, seen now and then right after cgroup.kill.
+        if ((errno !== 16 && errno !== 11) || Date.now() > deadline) throw new RuntsError("remove cgroup", what, errno);
         sleepMs(2);
       }
     }
   };
-  if (exists(dir)) remove(dir);
+  let fd: number;
+  try {
+    fd = open(dir, O.RDONLY | O.DIRECTORY);
+  } catch (err) {
+    // ENOTDIR: a state.json from before ids were checked names an interface file; no cgroup.
+    if (errnoOf(err) === 2 || errnoOf(err) === 20) return;
+    throw new RuntsError("remove cgroup", dir, errnoOf(err));
+  }
+  const down: string[] = [];
+  try {
+    for (;;) {
+      const sub = subdirs(`/proc/self/fd/${fd}`)[0];
+      if (sub !== undefined) {
+        const child = wrapSys("remove cgroup", `${dir}/…/${sub}`, () => openAt(fd, sub, O.RDONLY | O.DIRECTORY));
+        close(fd);
+        fd = child;
+        down.push(sub);
+        continue;
+      }
+      const name = down.pop();
+      if (name === undefined) break;
+      const parent = wrapSys("remove cgroup", `${dir}/…`, () => openAt(fd, "..", O.RDONLY | O.DIRECTORY));
+      close(fd);
+      fd = parent;
+      retry(`${dir}/${down.length ? "…/" : ""}${name}`, () => rmdirAt(fd, name));
+    }
+  } finally {
+    close(fd);
+  }
+  retry(dir, () => rmdir(dir));
 }
 
 /** Writes one cgroup interface file (no O_CREAT: cgroupfs files exist or the controller is absent). */

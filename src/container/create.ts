@@ -9,15 +9,17 @@ import { planResources, type Resources } from "../cgroups/resources.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readText, readTextIfAny, rename, writeText } from "../libc.ts";
+import { chmod, exists, O, readText, readTextIfAny, realpath, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
+import { writePidFile } from "../state/pid-file.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
-import { mkfifo } from "../sys.ts";
+import * as sys from "../sys.ts";
+import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
 
@@ -27,12 +29,26 @@ export interface CreateOptions {
   pidFile?: string;
   noPivot: boolean;
   preserveFds: number;
+  /** --console-socket: where the pty master of a detached process with a terminal goes. */
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  /** run --no-subreaper */
+  noSubreaper?: boolean;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
 }
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
-export async function create(ctx: Context, o: CreateOptions): Promise<{ state: StoredState; launched: Launched }> {
+export interface Created {
+  state: StoredState;
+  launched: Launched;
+  /** runts-init relays runts's stdio through the container's pty (foreground, process.terminal). */
+  relay: boolean;
+  /** Puts runts's terminal back as it was (the relay makes it raw); a no-op without one. */
+  restoreTerminal(): void;
+}
+
+export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
   checkPreservedFds(o.preserveFds);
   const id = validateId(o.id);
   const bundle = posix.resolve(o.bundle);
@@ -40,11 +56,11 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
   const dir = new StateDir(ctx.root, id);
   dir.create();
   let state: StoredState | undefined;
+  let terminal: ConsoleSide | undefined;
   try {
     const spec = loadSpec(bundle);
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
-    const rootfs = rootfsPath(spec, bundle);
-    if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
+    const rootfs = checkedRootfs(spec, bundle);
     const layout = cgroupLayout(readText("/proc/self/mountinfo"));
     const cgroupRel = containerCgroupPath(spec.linux?.cgroupsPath, id);
     const cgroupPaths = cgroupPathsFor(layout, cgroupRel);
@@ -61,8 +77,11 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       cgroupJoin: cgroups.joinFiles(),
       cgroupV1Mounts: layout.mode === "unified" ? undefined : v1Hierarchies(layout, cgroupRel),
       foreground: o.foreground,
+      subreaper: !o.noSubreaper,
+      pidfdSocket: o.pidfdSocket,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
+      console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
       facts: hostFacts,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
@@ -89,12 +108,14 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     else applyV1(cgroupPaths, resources);
     assertRealtimeBudget(cgroupPaths, spec.process?.scheduler?.policy);
     applyDevices(cgroupPaths, devices);
-    mkfifo(dir.fifoPath, 0o622);
+    sys.mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
     const s = state;
+    terminal = consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
     const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
+      consoleSocket: terminal.fd,
       log: ctx.log,
       onPid(pid) {
         ctx.log.debug(`create ${id}: container init pid ${pid}`);
@@ -119,24 +140,33 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     ctx.log.debug(`create ${id}: created, waiting on exec.fifo`);
     if (o.pidFile) writePidFile(o.pidFile, state.pid);
     dir.unlock();
-    return { state, launched };
+    return { state, launched, relay: plan.relay !== undefined, restoreTerminal: terminal.restoreTerminal };
   } catch (err) {
     if (state) destroy(state);
     dir.remove();
+    terminal?.restoreTerminal();
     throw err;
+  } finally {
+    terminal?.close();
   }
+}
+
+/**
+ * The rootfs directory, refused when root.path is a symlink or goes through one (as runc does):
+ * a path that changes under runts could make it set up a container in another directory. The
+ * bundle directory itself is taken as it resolves (runc works from its real path too).
+ */
+function checkedRootfs(spec: Parameters<typeof rootfsPath>[0], bundle: string): string {
+  const given = rootfsPath(spec, bundle);
+  if (hostFacts.kind(given) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(given)} is not a directory`);
+  const expected = posix.isAbsolute(spec.root!.path) ? given : posix.resolve(realpath(bundle), spec.root!.path);
+  const real = wrapSys("root.path", given, () => realpath(given));
+  if (real !== expected) throw new ConfigError(`root.path: ${JSON.stringify(given)} is a symlink or goes through one (to ${JSON.stringify(real)}); give the real path`);
+  return given;
 }
 
 /** The name of the user running runts, as runc reports it in `state` and `list`. */
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
   return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
-}
-
-/** Writes a pid file atomically (managers read it as soon as it appears). */
-function writePidFile(path: string, pid: number): void {
-  const abs = posix.resolve(path);
-  const tmp = posix.join(posix.dirname(abs), `.${posix.basename(abs)}.${process.pid}.tmp`);
-  wrapSys("write pid file", tmp, () => writeText(tmp, String(pid)));
-  wrapSys("write pid file", abs, () => rename(tmp, abs));
 }

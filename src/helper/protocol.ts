@@ -3,6 +3,8 @@
 // Integers are 8-byte little-endian fields; strings are UTF-8 without NUL.
 
 export const MAX_FRAME = 16 << 20;
+/** Fields in one op (native/protocol.h MAX_ARGS). */
+export const MAX_ARGS = 65536;
 
 export const Msg = {
   PLAN: 1,
@@ -52,7 +54,28 @@ export const Op = {
   LOOPBACK_UP: 35,
   CGROUP_JOIN: 70,
   UNSHARE_CGROUPNS: 71,
+  JOIN: 40,
+  PIDFD_SOCKET: 41,
+  LISTEN_PID: 42,
+  CONSOLE: 50,
+  MEMPOLICY: 51,
 } as const;
+
+/** OP_CONSOLE's mode. */
+export const ConsoleMode = {
+  /** The master goes to the console socket runts connected (--console-socket). */
+  SOCKET: 0,
+  /** Foreground: runts-init's parent relays runts's stdio through the pty. */
+  RELAY: 1,
+  /** The same, with runts's stdin (a terminal) in raw mode. */
+  RELAY_RAW: 2,
+} as const;
+
+/** The fds runts-init starts with: stdio, the --preserve-fds ones, then these. */
+export const helperFd = {
+  control: (preserveFds: number) => 3 + preserveFds,
+  consoleSocket: (preserveFds: number) => 4 + preserveFds,
+};
 
 export type OpName = keyof typeof Op;
 

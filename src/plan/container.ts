@@ -4,13 +4,17 @@ import { posix } from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import type { Hook, Spec } from "../spec/types.ts";
+import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
+import { planMemoryPolicy } from "./mempolicy.ts";
+import { checkIdMappings } from "./ids.ts";
 import { type CgroupV1Mount, containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { CLONE_FLAGS, planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 import { planSysctl } from "./sysctl.ts";
+import { refuseUnsupported } from "./unsupported.ts";
 
 export interface CreateContext {
   bundle: string;
@@ -19,19 +23,27 @@ export interface CreateContext {
   stateDir: string;
   /** The container's cgroup v2 directory on the host. */
   cgroupDir: string;
-  /** v1 hierarchies' cgroup.procs files the init is written to before it runs (no CLONE_INTO_CGROUP there). */
+  /** v1 hierarchies' tasks files the init writes itself to, first of all (no CLONE_INTO_CGROUP there). */
   cgroupJoin?: string[];
   /** v1 hierarchies, for a cgroup mount. */
   cgroupV1Mounts?: CgroupV1Mount[];
   foreground: boolean;
+  /** Foreground run: the helper also reaps the processes orphaned to it (PR_SET_CHILD_SUBREAPER); --no-subreaper turns it off. */
+  subreaper?: boolean;
   noPivot: boolean;
   preserveFds: number;
+  /** Where a terminal's pty master goes (process.terminal). */
+  console?: Pick<ConsoleRequest, "socket" | "stdinIsTty">;
+  /** --pidfd-socket: the helper sends the init's pidfd there. */
+  pidfdSocket?: string;
   facts: HostFacts;
 }
 
 export interface ContainerPlan {
   ops: PlanOp[];
   warnings: string[];
+  /** runts-init's parent relays runts's stdio through the pty (foreground run with a terminal). */
+  relay: "raw" | "plain" | undefined;
   /** Set by runts on /proc/PID/oom_score_adj from the host, as runc does. */
   oomScoreAdj?: number;
 }
@@ -42,6 +54,9 @@ export interface ContainerPlan {
  * ("created").
  */
 export const SYNC_CREATE_RUNTIME = "createRuntime";
+
+/** OP_CLONE's foreground field: bits. */
+export const FOREGROUND = { wait: 1, subreaper: 2 } as const;
 
 /** Which of the states runts sends at SYNC_CREATE_RUNTIME a hook gets on stdin. */
 const HOOK_STATE = { createContainer: 0, startContainer: 1 } as const;
@@ -68,7 +83,19 @@ export function rootfsPath(spec: Spec, bundle: string): string {
 }
 
 export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
+  refuseUnsupported(spec, ctx.facts);
   const linux = spec.linux ?? {};
+  const hasMountNs = (linux.namespaces ?? []).some((n) => n.type === "mount");
+  if (!hasMountNs && (linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
+    // runc's check, and its words.
+    throw new ConfigError("linux.namespaces: unable to restrict sys entries (linux.maskedPaths, linux.readonlyPaths) without a private MNT namespace");
+  }
+  checkIdMappings(linux.uidMappings, "linux.uidMappings");
+  checkIdMappings(linux.gidMappings, "linux.gidMappings");
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    checkIdMappings(m.uidMappings, `mounts[${i}].uidMappings`);
+    checkIdMappings(m.gidMappings, `mounts[${i}].gidMappings`);
+  }
   const ns = planNamespaces(linux.namespaces);
   const passwd = spec.process?.env?.some((e) => e.startsWith("HOME=")) ? undefined : ctx.facts.readInRoot(ctx.rootfs, "/etc/passwd");
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
@@ -76,6 +103,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const hooks = spec.hooks ?? {};
   // v1: the init joins its v1 cgroups after clone3, so its cgroup namespace comes after that.
   const lateCgroupns = !!ctx.cgroupJoin?.length && (ns.cloneFlags & CLONE_FLAGS.cgroup) !== 0;
+  const consolePlan = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds, mountConsole: true });
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
@@ -91,13 +119,14 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
-        ctx.foreground ? 1 : 0,
+        (ctx.foreground ? FOREGROUND.wait : 0) | (ctx.foreground && ctx.subreaper ? FOREGROUND.subreaper : 0),
         initialAffinity(spec),
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
     ...(ctx.cgroupJoin?.length ? [{ op: "CGROUP_JOIN" as const, args: ctx.cgroupJoin }] : []),
     ...(lateCgroupns ? [{ op: "UNSHARE_CGROUPNS" as const, args: [] }] : []),
+    ...(ctx.pidfdSocket !== undefined ? [{ op: "PIDFD_SOCKET" as const, args: [ctx.pidfdSocket, "standard"] }] : []),
     { op: "ROOTFS", args: [propagation.initial] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
@@ -112,6 +141,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   if (propagation.final) {
     ops.push({ op: "SETATTR", args: ["/", 0, 0, propagation.final.flag, propagation.final.recursive ? 1 : 0] });
   }
+  // After the mounts and before /dev and the root turn read-only, as runc's setupConsole.
+  if (consolePlan) ops.push(consolePlan.op);
   if (spec.hostname !== undefined) {
     if (!ns.has("uts")) throw new ConfigError("hostname: needs a new uts namespace");
     ops.push({ op: "HOSTNAME", args: [spec.hostname] });
@@ -126,9 +157,9 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...mounts.final);
   if (spec.root?.readonly) ops.push({ op: "REMOUNT_ROOT_RO", args: [] });
   if (ns.has("network") && !ns.join.some((j) => j.type === "network")) ops.push({ op: "LOOPBACK_UP", args: [] });
-  ops.push(...planProcessAttributes(spec));
+  ops.push(...planProcessAttributes(spec), ...planMemoryPolicy(spec));
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
+  return { ops, warnings: proc.warnings, relay: consolePlan?.relay, oomScoreAdj: spec.process?.oomScoreAdj };
 }
