@@ -53,6 +53,19 @@ describe("cgroup v1 / hybrid driver", () => {
     expect(seen.runts).toContain("6:freezer:<C>");
   });
 
+  test("exec's process joins every v1 cgroup of the container too, as with runc", () => {
+    const seen: Record<string, string[]> = {};
+    for (const r of BOTH) {
+      const path = `/cgv1-exec-${r.name}-${uniqueId("p")}`;
+      const { id } = started(r, ["/bin/probe", "sleep", "60"], path);
+      const e = runtime(r.bin, ["--root", r.root, "exec", id, "/bin/cat", "/proc/self/cgroup"]);
+      expect(e.code).toBe(0);
+      seen[r.name] = e.stdout.trim().split("\n").map((l) => l.replace(/^(\d+:memory:)\/process_api\/[^/]+/, "$1").replace(path, "<C>"));
+    }
+    expect(seen.runts).toEqual(seen.runc!);
+    expect(seen.runts).toContain("4:memory:<C>");
+  });
+
   test("the init is in its v1 cgroups from its first instruction (the memory cgroup counts it before exec)", () => {
     const { id, pid } = started(RT_RUNTS, ["/bin/probe", "sleep", "60"]);
     for (const ctrl of ["memory", "pids", "cpu", "devices", "freezer", "blkio", "cpuset"]) {
