@@ -1,6 +1,6 @@
 /* Shared by the files of runts-init: the parsed plan, the process-wide state of the
  * container init, and the functions one file offers the others. Each file is one concern
- * (frames, paths, mounts, devices, process, lifecycle, exec, net, ops, main). */
+ * (frames, paths, mounts, devices, process, seccomp, lifecycle, exec, net, ops, main). */
 #ifndef RUNTS_INIT_H
 #define RUNTS_INIT_H
 #define _GNU_SOURCE
@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -83,6 +84,7 @@ struct birth {
   int foreground;       /* FOREGROUND_* bits */
   int initfd;           /* OP_JOIN: pidfd of the container's init, or -1 */
   uint64_t child_setns; /* namespaces the new process joins through initfd itself */
+  int joined_userns;    /* OP_CLONE joined an existing user namespace by path */
 };
 
 /* main.c */
@@ -148,7 +150,6 @@ void op_personality(const struct op *op);
 void op_sched(const struct op *op);
 void op_ioprio(const struct op *op);
 void op_affinity(const struct op *op);
-void op_seccomp(const struct op *op);
 void op_hostname(const struct op *op);
 void op_domainname(const struct op *op);
 
@@ -157,6 +158,10 @@ void op_sync(const struct op *op);
 void op_ready(const struct op *op);
 void op_wait_start(const struct op *op);
 void op_hook(const struct op *op);
+
+/* seccomp.c */
+extern int seccomp_loaded;
+void op_seccomp(const struct op *op);
 
 /* exec.c */
 void op_lookup(const struct op *op);
@@ -179,8 +184,18 @@ void op_console(const struct op *op);
 
 /* mempolicy.c */
 void op_mempolicy(const struct op *op);
+/* userns.c: the parent's ops (before clone3), and the init's half of idmapped mounts */
+#define MAX_TREES 256
+void op_time_offsets(const struct op *op);
+void op_idmap_tree(const struct op *op);
+void op_attach_tree(const struct op *op);
+void close_trees(void);
+void wait_for_id_maps(pid_t init);
+void become_userns_root(int required);
 
 /* ops.c */
 int known_op(uint32_t code);
+int known_parent_op(uint32_t code);
+extern void (*const parent_handlers[])(const struct op *);
 
 #endif

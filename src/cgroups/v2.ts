@@ -7,35 +7,37 @@ import { sleepMs } from "../sleep.ts";
 import type { CgroupPaths, Cgroups } from "./driver.ts";
 import { allProcs, assertDirFree, killPids, removeDir } from "./tree.ts";
 
+/** cgroupDir "" (rootless without a delegated cgroup): no cgroup, nothing to do. */
 export class V2Cgroups implements Cgroups {
   constructor(readonly paths: CgroupPaths) {}
   dirs(): string[] {
-    return [this.paths.cgroupDir];
+    return this.paths.cgroupDir ? [this.paths.cgroupDir] : [];
   }
   assertFree(): void {
-    assertDirFree(this.paths.cgroupDir);
+    if (this.paths.cgroupDir) assertDirFree(this.paths.cgroupDir);
   }
   create(): void {
-    createDir(this.paths.cgroupDir);
+    if (this.paths.cgroupDir) createDir(this.paths.cgroupDir);
   }
   kill(): void {
-    killDir(this.paths.cgroupDir);
+    if (this.paths.cgroupDir) killDir(this.paths.cgroupDir);
   }
   remove(): void {
     const dir = this.paths.cgroupDir;
-    if (!exists(dir)) return;
+    if (!dir || !exists(dir)) return;
     if (isFrozenDir(dir)) setFrozenDir(dir, false);
     killDir(dir);
     removeDir(dir);
   }
   procs(): number[] {
-    return allProcs(this.paths.cgroupDir);
+    return this.paths.cgroupDir ? allProcs(this.paths.cgroupDir) : [];
   }
   setFrozen(frozen: boolean): void {
+    if (!this.paths.cgroupDir) throw new RuntsError(frozen ? "pause" : "resume", "", 0, "the container has no cgroup (rootless, none delegated)");
     setFrozenDir(this.paths.cgroupDir, frozen);
   }
   isFrozen(): boolean {
-    return isFrozenDir(this.paths.cgroupDir);
+    return !!this.paths.cgroupDir && isFrozenDir(this.paths.cgroupDir);
   }
   joinFiles(): string[] {
     return [];

@@ -1,11 +1,12 @@
 import { posix } from "node:path";
-import { cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
+import { type CgroupPaths, cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
 import { applyDevices } from "../cgroups/apply-devices.ts";
 import { applyV1, applyV2, assertRealtimeBudget } from "../cgroups/apply.ts";
 import { deviceRules, type SpecDeviceRule } from "../cgroups/device-rules.ts";
 import { cgroupLayout, v1Hierarchies } from "../cgroups/layout.ts";
 import { containerCgroupPath } from "../cgroups/path.ts";
 import { planResources, type Resources } from "../cgroups/resources.ts";
+import { rootlessCgroupDir } from "../cgroups/rootless.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
@@ -13,6 +14,8 @@ import { chmod, exists, O, readText, readTextIfAny, realpath, writeText } from "
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
+import { pathOwner } from "../rootless.ts";
+import { sendToAgent } from "../seccomp/listener.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { writePidFile } from "../state/pid-file.ts";
@@ -22,6 +25,7 @@ import * as sys from "../sys.ts";
 import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
+import { writeIdMaps } from "./id-maps.ts";
 
 export interface CreateOptions {
   id: string;
@@ -63,19 +67,26 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     const rootfs = checkedRootfs(spec, bundle);
     const layout = cgroupLayout(readText("/proc/self/mountinfo"));
     const cgroupRel = containerCgroupPath(spec.linux?.cgroupsPath, id);
-    const cgroupPaths = cgroupPathsFor(layout, cgroupRel);
+    // Rootless: only a cgroup v2 subtree delegated to the user (v1 hierarchies never are).
+    const cgroupPaths = ctx.rootless ? rootlessCgroupPaths(layout.unified, cgroupRel, spec.linux?.resources) : cgroupPathsFor(layout, cgroupRel);
     const cgroups = cgroupsOf(cgroupPaths);
     const devices = deviceRules(spec.linux?.resources?.devices as SpecDeviceRule[] | undefined);
     const resources = planResources(spec.linux?.resources as Resources | undefined);
-    ctx.log.debug(`create ${id}: cgroup ${cgroupPaths.cgroupDir}`);
+    ctx.log.debug(`create ${id}: cgroup ${cgroupPaths.cgroupDir || "none (rootless, not delegated)"}`);
     if (cgroupPaths.cgroupV1) ctx.log.debug(`create ${id}: v1 cgroups ${cgroups.dirs().join(" ")}`);
+    const seccompModule = spec.linux?.seccomp ? await import("../seccomp/program.ts") : undefined;
+    const seccomp = seccompModule && (await seccompModule.seccompProgram(spec.linux!.seccomp!, ctx.root));
+    for (const w of seccomp?.warnings ?? []) ctx.log.warn(w);
     const plan = planContainer(spec, {
       bundle,
       rootfs,
       stateDir: dir.dir,
       cgroupDir: cgroupPaths.cgroupDir,
       cgroupJoin: cgroups.joinFiles(),
-      cgroupV1Mounts: layout.mode === "unified" ? undefined : v1Hierarchies(layout, cgroupRel),
+      cgroupV1Mounts: cgroupPaths.cgroupV1 ? v1Hierarchies(layout, cgroupRel) : undefined,
+      // Without a cgroup of its own a rootless container sees the caller's at /sys/fs/cgroup.
+      cgroupMountSource: cgroupPaths.cgroupDir || (layout.unified ? ownCgroupDir(layout.unified) : ""),
+      rootless: ctx.rootless,
       foreground: o.foreground,
       subreaper: !o.noSubreaper,
       pidfdSocket: o.pidfdSocket,
@@ -83,6 +94,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       preserveFds: o.preserveFds,
       console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
       facts: hostFacts,
+      seccomp: seccomp?.program,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
@@ -100,14 +112,18 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       ...cgroupPaths,
       resources: spec.linux?.resources,
       hooks: spec.hooks,
+      ...(seccomp && { seccomp: { flags: seccomp.program.flags, listener: seccomp.program.listener } }),
       creating: true,
     };
+    if (seccomp) seccompModule!.storeProgram(dir.seccompPath, seccomp.program);
     dir.write(state);
     cgroups.create();
-    if (layout.mode === "unified") applyV2(layout.unified!, cgroupPaths.cgroupDir, resources);
-    else applyV1(cgroupPaths, resources);
+    if (cgroupPaths.cgroupV1) applyV1(cgroupPaths, resources);
+    else if (cgroupPaths.cgroupDir) applyV2(layout.unified!, cgroupPaths.cgroupDir, resources);
     assertRealtimeBudget(cgroupPaths, spec.process?.scheduler?.policy);
-    applyDevices(cgroupPaths, devices);
+    // Rootless: no device program (loading one needs privileges); the user namespace keeps
+    // device nodes from being made or opened, and only deny rules are accepted there.
+    if (!ctx.rootless) applyDevices(cgroupPaths, devices);
     sys.mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
@@ -117,15 +133,20 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       preserveFds: o.preserveFds,
       consoleSocket: terminal.fd,
       log: ctx.log,
+      newUserNamespace: plan.idMaps !== undefined,
       onPid(pid) {
         ctx.log.debug(`create ${id}: container init pid ${pid}`);
         s.pid = pid;
         s.pidStartTime = processStartTime(pid) ?? "";
         dir.write(s);
+        if (plan.idMaps) writeIdMaps(pid, plan.idMaps, { euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 });
         if (plan.oomScoreAdj !== undefined) {
           const file = `/proc/${pid}/oom_score_adj`;
           wrapSys("set oom_score_adj", file, () => writeText(file, String(plan.oomScoreAdj), O.WRONLY));
         }
+      },
+      onSeccompFd(fd) {
+        sendToAgent(seccomp!.program.listener!, fd, s.pid, hookState(s, "creating"));
       },
       onSync(name) {
         if (name !== SYNC_CREATE_RUNTIME) throw new RuntsError("sync", name, 0, "unknown sync point");
@@ -149,6 +170,19 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
   } finally {
     terminal?.close();
   }
+}
+
+/** A rootless container's cgroups: the delegated v2 one or none (rootlessCgroupDir decides). */
+function rootlessCgroupPaths(v2Root: string | undefined, rel: string, resources: Record<string, unknown> | undefined): CgroupPaths {
+  const euid = process.geteuid?.() ?? 0;
+  if (!v2Root) return { cgroupDir: rootlessCgroupDir("", "", resources, euid, () => undefined) };
+  return { cgroupDir: rootlessCgroupDir(`${v2Root}/${rel}`, v2Root, resources, euid, pathOwner) };
+}
+
+/** The cgroup v2 directory runts itself is in ("0::/path" in /proc/self/cgroup). */
+function ownCgroupDir(v2Root: string): string {
+  const line = readTextIfAny("/proc/self/cgroup")?.split("\n").find((l) => l.startsWith("0::"));
+  return `${v2Root}${line ? line.slice(3).replace(/\/$/, "") : ""}`;
 }
 
 /**

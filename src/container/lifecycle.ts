@@ -198,7 +198,8 @@ function killLocked(o: Opened, signal: number, all: boolean): void {
   if (o.status === "stopped" || o.status === "creating" || o.state.pid === 0) {
     throw new RuntsError("kill", id, 0, "container not running");
   }
-  const pids = all ? cgroupsOf(o.state).procs() : [o.state.pid];
+  // A rootless container without a cgroup: its init (killing a pid namespace's init ends it all).
+  const pids = all && hasCgroups(o.state) ? cgroupsOf(o.state).procs() : [o.state.pid];
   for (const pid of pids) {
     try {
       process.kill(pid, signal);
@@ -246,7 +247,9 @@ export function pause(ctx: Context, id: string, frozen: boolean): void {
   });
 }
 
+const hasCgroups = (s: StoredState): boolean => !!(s.cgroupDir || s.cgroupV1);
+
 /** Host pids of every process in the container. */
 export function ps(ctx: Context, id: string): number[] {
-  return withContainer(ctx, id, (o) => cgroupsOf(o.state).procs().sort((a, b) => a - b));
+  return withContainer(ctx, id, (o) => (hasCgroups(o.state) ? cgroupsOf(o.state).procs() : o.state.pid > 0 ? [o.state.pid] : []).sort((a, b) => a - b));
 }

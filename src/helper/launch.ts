@@ -23,9 +23,13 @@ export interface LaunchOptions {
   /** The connected --console-socket, passed on as helperFd.consoleSocket. */
   consoleSocket?: number;
   log: Logger;
-  /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
+  /** With a new user namespace, onPid writes the init's id maps; launch then answers MSG_IDMAPPED. */
   onPid(pid: number): void;
+  newUserNamespace?: boolean;
+  /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onSync(name: string): string[];
+  /** Called with the container's seccomp notify fd (closed after it returns). */
+  onSeccompFd?(fd: number): void;
   /**
    * "ready" (create): the plan ends its conversation with READY. "exec" (exec): it has no
    * READY; the socket's EOF after the PID is the process's execve (close-on-exec).
@@ -134,10 +138,21 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
         case Msg.PID:
           pid = fieldInt(m, 0);
           opts.onPid(pid);
+          if (opts.newUserNamespace) writeAll(ours, encodeFrame(Msg.IDMAPPED, []));
           break;
         case Msg.SYNC: {
           const data = opts.onSync(fieldString(m, 0));
           writeAll(ours, encodeFrame(Msg.CONTINUE, data));
+          break;
+        }
+        case Msg.SECCOMP_FD: {
+          const fd = sys.receiveFd(ours, "runts-init socket");
+          try {
+            if (!opts.onSeccompFd) throw new RuntsError("read from runts-init", "", 0, "a seccomp notify fd nobody asked for");
+            opts.onSeccompFd(fd);
+          } finally {
+            close(fd);
+          }
           break;
         }
         case Msg.READY:

@@ -12,8 +12,12 @@ import { checkIdMappings } from "./ids.ts";
 import { type CgroupV1Mount, containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { CLONE_FLAGS, planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
+import { placeSeccomp, type SeccompProgram } from "./seccomp.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
+import { type IdMaps, planIdMaps } from "./idmap.ts";
 import { planSysctl } from "./sysctl.ts";
+import { planTimeOffsets } from "./time.ts";
+import { planUserNamespace } from "./userns.ts";
 import { refuseUnsupported } from "./unsupported.ts";
 
 export interface CreateContext {
@@ -21,12 +25,16 @@ export interface CreateContext {
   rootfs: string;
   /** <root>/<id>: runts-init reopens exec.fifo through it after pivot_root. */
   stateDir: string;
-  /** The container's cgroup v2 directory on the host. */
+  /** The container's cgroup v2 directory on the host; "" for none (rootless without delegation). */
   cgroupDir: string;
   /** v1 hierarchies' tasks files the init writes itself to, first of all (no CLONE_INTO_CGROUP there). */
   cgroupJoin?: string[];
   /** v1 hierarchies, for a cgroup mount. */
   cgroupV1Mounts?: CgroupV1Mount[];
+  /** Bound at a cgroup mount without a cgroup namespace; default cgroupDir. */
+  cgroupMountSource?: string;
+  /** --rootless: the container needs a new user namespace. */
+  rootless?: boolean;
   foreground: boolean;
   /** Foreground run: the helper also reaps the processes orphaned to it (PR_SET_CHILD_SUBREAPER); --no-subreaper turns it off. */
   subreaper?: boolean;
@@ -37,6 +45,8 @@ export interface CreateContext {
   /** --pidfd-socket: the helper sends the init's pidfd there. */
   pidfdSocket?: string;
   facts: HostFacts;
+  /** linux.seccomp compiled (src/seccomp/program.ts); required when the config has it. */
+  seccomp?: SeccompProgram;
 }
 
 export interface ContainerPlan {
@@ -46,6 +56,8 @@ export interface ContainerPlan {
   relay: "raw" | "plain" | undefined;
   /** Set by runts on /proc/PID/oom_score_adj from the host, as runc does. */
   oomScoreAdj?: number;
+  /** The new user namespace's maps, which runts writes while the init waits after MSG_PID. */
+  idMaps?: IdMaps;
 }
 
 /**
@@ -104,18 +116,34 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   // v1: the init joins its v1 cgroups after clone3, so its cgroup namespace comes after that.
   const lateCgroupns = !!ctx.cgroupJoin?.length && (ns.cloneFlags & CLONE_FLAGS.cgroup) !== 0;
   const consolePlan = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds, mountConsole: true });
+  const idMaps = planUserNamespace(spec, ns, ctx.facts);
+  if (ctx.rootless && !ns.has("user")) {
+    throw new ConfigError('linux.namespaces: a rootless container needs a new user namespace ({"type": "user"} with linux.uidMappings and gidMappings; see runts spec --rootless) or one of the caller\'s joined by path');
+  }
+  const linuxMaps = idMaps ?? (linux.uidMappings && linux.gidMappings ? planIdMaps(linux.uidMappings, linux.gidMappings, "linux") : undefined);
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
     hasNamespace: (t) => ns.has(t),
-    cgroupDir: ctx.cgroupDir,
+    cgroupDir: ctx.cgroupMountSource ?? ctx.cgroupDir,
     cgroupV1: ctx.cgroupV1Mounts,
+    userMaps: linuxMaps,
   });
+  const timeOffsets = planTimeOffsets(linux, ns);
+  if (ctx.rootless) {
+    // Both are set up by runts-init on the host, with privileges a rootless caller lacks.
+    const first = mounts.trees[0] ?? timeOffsets;
+    if (first) throw new ConfigError(`${first.origin}: ${first === timeOffsets ? "time namespace offsets" : "idmapped mounts"} need runts to run as root (not rootless)`);
+  }
   const ops: PlanOp[] = [
+    ...(timeOffsets ? [timeOffsets] : []),
+    ...mounts.trees,
     {
       op: "CLONE",
       args: [
-        lateCgroupns ? ns.cloneFlags & ~CLONE_FLAGS.cgroup : ns.cloneFlags,
+        // With offsets the parent has unshared the time namespace the init is cloned into; on
+        // cgroup v1 the init makes its cgroup namespace once it is in its v1 cgroups.
+        ns.cloneFlags & ~(timeOffsets ? CLONE_FLAGS.time : 0) & ~(lateCgroupns ? CLONE_FLAGS.cgroup : 0),
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
@@ -127,7 +155,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     ...(ctx.cgroupJoin?.length ? [{ op: "CGROUP_JOIN" as const, args: ctx.cgroupJoin }] : []),
     ...(lateCgroupns ? [{ op: "UNSHARE_CGROUPNS" as const, args: [] }] : []),
     ...(ctx.pidfdSocket !== undefined ? [{ op: "PIDFD_SOCKET" as const, args: [ctx.pidfdSocket, "standard"] }] : []),
-    { op: "ROOTFS", args: [propagation.initial] },
+    // A rootless runts-init cannot clone the rootfs on the host; the init can in its new mount namespace.
+    { op: "ROOTFS", args: [propagation.initial, ctx.rootless && ns.cloneFlags & CLONE_FLAGS.mount ? 1 : 0] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
     { op: "MKDIR", args: [containerPath(spec.process!.cwd), 0o755] },
@@ -161,5 +190,12 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, relay: consolePlan?.relay, oomScoreAdj: spec.process?.oomScoreAdj };
+  if (linux.seccomp && !ctx.seccomp) throw new Error("planContainer: linux.seccomp is set but was not compiled");
+  return {
+    ops: ctx.seccomp ? placeSeccomp(ops, ctx.seccomp, spec.process?.noNewPrivileges === true) : ops,
+    warnings: proc.warnings,
+    relay: consolePlan?.relay,
+    oomScoreAdj: spec.process?.oomScoreAdj,
+    idMaps,
+  };
 }

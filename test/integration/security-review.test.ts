@@ -146,7 +146,6 @@ describe("security review (issue 8)", () => {
   // ---- 5: confinement runts cannot apply (yet) -------------------------------------------------
 
   const REFUSED: [string, (c: any) => void][] = [
-    ["linux.seccomp", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mount"], action: "SCMP_ACT_ERRNO" }] })],
     // memory, cpu, pids and blockIO are enforced (test/integration/cgroups-resources.test.ts);
     // these this hybrid host cannot provide (no v1 hugetlb, net_cls, net_prio, rdma; unified is v2).
     ["linux.resources.hugepageLimits", (c) => (c.linux.resources.hugepageLimits = [{ pageSize: "2MB", limit: 0 }])],

@@ -56,7 +56,7 @@ describe("cgroupsPath", () => {
 describe("a cgroup mount on a v1 host", () => {
   const hierarchies = v1Hierarchies(cgroupLayout(HYBRID), "c1");
   const mount = [{ destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"] }];
-  const facts = { kind: () => "dir" as const, lastCap: () => 40, exists: () => true, readInRoot: () => undefined };
+  const facts = { kind: () => "dir" as const, lastCap: () => 40, exists: () => true, readInRoot: () => undefined, userNamespaceMaps: () => undefined };
   const plan = (cgroupns: boolean) =>
     planMounts(mount, { bundle: "/b", facts, hasNamespace: (t) => cgroupns && t === "cgroup", cgroupDir: "/sys/fs/cgroup/unified/c1", cgroupV1: hierarchies });
   test("the hierarchies: a co-mounted one once, with its controllers", () => {
