@@ -170,6 +170,10 @@ void op_exec(const struct op *op);
 
 /* net.c */
 void op_loopback_up(const struct op *op);
+void op_unshare_cgroupns(const struct op *op);
+void cgroup_join_prepare(const struct op *ops, uint32_t nops);
+void cgroup_join(void);
+void cgroup_join_close(void);
 
 /* console.c */
 int send_fd(int sock_fd, const char *name, int fd);

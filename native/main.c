@@ -125,6 +125,8 @@ int main(int argc, char **argv) {
       pidfd_name = s_arg(&ops[i], 1);
     }
 
+  cgroup_join_prepare(ops, nops);
+
   struct birth b = {.cgfd = -1, .initfd = -1};
   cur_index = c;
   cur_op = ops[c].code == OP_CLONE ? "clone" : "join";
@@ -168,6 +170,7 @@ int main(int argc, char **argv) {
     if (b.cgfd >= 0) close(b.cgfd);
     if (pidsock >= 0) close(pidsock);
     if (pidfd >= 0) close(pidfd);
+    cgroup_join();
     if (b.initfd >= 0) {
       if (b.child_setns && setns(b.initfd, (int)b.child_setns) < 0) fail("setns", "cgroup namespace of the container's init", errno, NULL);
       close(b.initfd);
@@ -186,6 +189,7 @@ int main(int argc, char **argv) {
   close_trees();
   if (b.cgfd >= 0) close(b.cgfd);
   if (b.initfd >= 0) close(b.initfd);
+  cgroup_join_close();
   if (pidsock >= 0) {
     send_pidfd(pidsock, pidfd, pidfd_name);
     close(pidsock);

@@ -1,4 +1,5 @@
 // `runts exec`: a new process in a running container, joined and started by runts-init.
+import { cgroupsOf } from "../cgroups/driver.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch } from "../helper/launch.ts";
 import { isatty, O, readText, writeText } from "../libc.ts";
@@ -82,6 +83,7 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
     initPid: state.pid,
     initStartTime: state.pidStartTime,
     cgroupDir: execCgroupDir(state.cgroupDir, o.cgroup),
+    cgroupJoin: cgroupsOf(state).joinFiles(),
     rootfs: state.rootfs,
     foreground: !o.detach,
     listenFds: listen,

@@ -106,6 +106,8 @@ export interface ExecContext {
   initStartTime: string;
   /** The cgroup the process is born in. */
   cgroupDir: string;
+  /** v1 hosts: the tasks files of the container's v1 cgroups, which the process joins first. */
+  cgroupJoin?: string[];
   rootfs: string;
   foreground: boolean;
   /** Socket activation fds (3..3+listenFds-1) passed on with LISTEN_FDS/LISTEN_PID. */
@@ -135,7 +137,7 @@ export function containerNamespaceFlags(spec: Spec): number {
 }
 
 /**
- * JOIN (the init's namespaces through a pidfd, born in the cgroup) → PIDFD_SOCKET →
+ * JOIN (the init's namespaces through a pidfd, born in the cgroup) → CGROUP_JOIN (v1) → PIDFD_SOCKET →
  * personality, scheduler, ioprio → rlimits, user, umask, caps, cwd, NNP → LOOKUP →
  * AFFINITY (final) → EXEC, with the container's seccomp filter where runc loads it in an
  * exec'd process (placeSeccomp). No mounts: the container's root is the init's.
@@ -155,6 +157,7 @@ export function planExec(container: Spec, p: Process, ctx: ExecContext): ExecPla
       args: [containerNamespaceFlags(container), ctx.cgroupDir, ctx.initPid, ctx.initStartTime, ctx.foreground ? 1 : 0, initialAffinity(spec)],
     },
   ];
+  if (ctx.cgroupJoin?.length) ops.push({ op: "CGROUP_JOIN", args: ctx.cgroupJoin });
   if (ctx.pidfdSocket !== undefined) ops.push({ op: "PIDFD_SOCKET", args: [ctx.pidfdSocket, "setns"] });
   // Before the user switch, as runc's setns init: no /dev/console for an exec.
   const consolePlan = planConsole(proc, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.listenFds + ctx.preserveFds, mountConsole: false });
