@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -135,6 +136,7 @@ void op_exec(const struct op *op);
 
 /* net.c */
 void op_loopback_up(const struct op *op);
+void op_netns_socket(const struct op *op);
 
 /* ops.c */
 int known_op(uint32_t code);

@@ -12,3 +12,38 @@ void op_loopback_up(const struct op *op) {
   if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) fail("loopback up", "lo", errno, NULL);
   close(fd);
 }
+
+/* Hands runts a NETLINK_ROUTE socket of the container's network namespace and an fd of the
+ * namespace itself (for the veth peer), then waits while runts configures eth0 through them:
+ * runts never enters the namespace. */
+void op_netns_socket(const struct op *op) {
+  (void)op;
+  int fds[2];
+  fds[0] = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fds[0] < 0) fail("netlink socket", "", errno, NULL);
+  fds[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (fds[1] < 0) fail("open network namespace", "/proc/self/ns/net", errno, NULL);
+  send_msg(MSG_NETNS, 0, NULL, NULL);
+  char byte = 0;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof fds)];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof fds);
+  memcpy(CMSG_DATA(c), fds, sizeof fds);
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) fail("send network namespace socket", "", errno, NULL);
+  close(fds[0]);
+  close(fds[1]);
+  struct op reply;
+  if (read_frame(&reply) < 0) fail("network setup", "", EPIPE, "runts went away");
+  if (reply.code != MSG_CONTINUE) _exit(1);
+}

@@ -38,6 +38,7 @@ void (*const handlers[])(const struct op *) = {
     [OP_AFFINITY] = op_affinity,
     [OP_MKDIR] = op_mkdir,
     [OP_LOOPBACK_UP] = op_loopback_up,
+    [OP_NETNS_SOCKET] = op_netns_socket,
 };
 
 int known_op(uint32_t code) { return code < sizeof handlers / sizeof *handlers && handlers[code]; }

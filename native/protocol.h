@@ -25,6 +25,7 @@ enum {
   MSG_ERROR = 102, /* [op, path, errno, detail, index of the op in the plan] */
   MSG_SYNC = 103,  /* [name] */
   MSG_READY = 104, /* [] */
+  MSG_NETNS = 160, /* [] then one byte with SCM_RIGHTS: [NETLINK_ROUTE socket, netns fd]; answered by MSG_CONTINUE */
 };
 
 /* Ops. The first op of a plan must be OP_CLONE; the rest run in the
@@ -67,6 +68,8 @@ enum {
   OP_AFFINITY = 33,    /* [mask bytes] */
   OP_MKDIR = 34,       /* [path, mode] */
   OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
+  OP_NETNS_SOCKET = 90, /* [] hand runts a NETLINK_ROUTE socket and an fd of the container's
+                         * network namespace (MSG_NETNS), wait until it has configured it */
 };
 
 #endif

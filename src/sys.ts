@@ -7,7 +7,7 @@ import { RuntsError } from "./errors.ts";
 import { writeAll } from "./libc.ts";
 
 // require, not import: Bun loads Node-API addons only that way (the bundler embeds the file).
-const koffi = require("@koromix/koffi-linux-x64/linux_x64/koffi.node") as typeof Koffi;
+export const koffi = require("@koromix/koffi-linux-x64/linux_x64/koffi.node") as typeof Koffi;
 
 interface Libc {
   memfd_create(name: string, flags: number): number;

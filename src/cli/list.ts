@@ -8,7 +8,7 @@ const handler: Handler = (args, ctx) => {
   let ids: string[] = [];
   try {
     ids = listDir(ctx.root)
-      .filter((e) => e.dir)
+      .filter((e) => e.dir && !e.name.startsWith("."))
       .map((e) => e.name)
       .sort();
   } catch {}
@@ -24,8 +24,11 @@ const handler: Handler = (args, ctx) => {
   } else if (args.flags.format === "json") {
     writeStdout(JSON.stringify(states) + "\n");
   } else if (args.flags.format === "table") {
-    const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
-    for (const s of states) rows.push([s.id, s.pid, s.status, s.bundle, s.created, s.owner].map(String));
+    // The IP column (runts's networking) only when a container has one: runc's table otherwise.
+    const ipOf = (s: (typeof states)[number]) => (s.annotations as Record<string, string> | undefined)?.["run.runts.ip"] ?? "";
+    const withIp = states.some((s) => ipOf(s));
+    const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER", ...(withIp ? ["IP"] : [])]];
+    for (const s of states) rows.push([s.id, s.pid, s.status, s.bundle, s.created, s.owner, ...(withIp ? [ipOf(s)] : [])].map(String));
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) writeStdout(r.map((v, c) => v.padEnd(widths[c]! + 3)).join("").trimEnd() + "\n");
   } else {

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
+import type { PlanOp } from "../helper/protocol.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
 import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
@@ -14,6 +15,7 @@ import { processStartTime } from "../state/status.ts";
 import { mkfifo } from "../sys.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
+import { networkRequest, type NetworkFlags } from "../network/request.ts";
 
 export interface CreateOptions {
   id: string;
@@ -23,6 +25,8 @@ export interface CreateOptions {
   preserveFds: number;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
+  /** --network, --publish, --ip (they replace the run.runts.* annotations). */
+  network: NetworkFlags;
 }
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
@@ -41,20 +45,12 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
     const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
     ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
-    const plan = planContainer(spec, {
-      bundle,
-      rootfs,
-      stateDir: dir.dir,
-      cgroupDir,
-      foreground: o.foreground,
-      noPivot: o.noPivot,
-      preserveFds: o.preserveFds,
-      facts: hostFacts,
-    });
-    for (const w of plan.warnings) ctx.log.warn(w);
-    // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
-    assertCgroupFree(cgroupDir);
-    state = {
+    const netReq = networkRequest(spec.annotations, o.network, spec.linux?.namespaces);
+    // Loaded only for a container that asks for runts's networking.
+    const net = netReq && (await import("../network/attach.ts"));
+    // Before the plan, which mounts the generated /etc files; the state names the network
+    // before anything is reserved, so that every failure (and delete --force) releases it.
+    const s0: StoredState = {
       ociVersion: spec.ociVersion,
       id,
       pid: 0,
@@ -64,10 +60,35 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       created: new Date().toISOString(),
       owner: ownerName(),
       annotations: spec.annotations,
-      cgroupDir,
+      cgroupDir: "",
       hooks: spec.hooks,
       creating: true,
     };
+    let reserved: import("../network/attach.ts").Reserved | undefined;
+    let etcOps: PlanOp[] = [];
+    if (net && netReq) {
+      state = { ...s0, network: netReq.bridge };
+      dir.write(state);
+      reserved = net.reserve(ctx.root, id, netReq, ctx.log);
+      state.annotations = { ...spec.annotations, ...net.networkAnnotations(reserved) };
+      const name = spec.hostname ?? id;
+      etcOps = net.etcFileOps(dir.dir, name, reserved.allocation.ip, (spec.mounts ?? []).map((m) => posix.normalize(m.destination)), ctx.log);
+    }
+    const plan = planContainer(spec, {
+      bundle,
+      rootfs,
+      stateDir: dir.dir,
+      cgroupDir,
+      foreground: o.foreground,
+      noPivot: o.noPivot,
+      preserveFds: o.preserveFds,
+      facts: hostFacts,
+      ...(reserved && { network: { etcOps } }),
+    });
+    for (const w of plan.warnings) ctx.log.warn(w);
+    // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
+    assertCgroupFree(cgroupDir);
+    state = { ...s0, ...state, cgroupDir };
     dir.write(state);
     createCgroup(cgroupDir);
     mkfifo(dir.fifoPath, 0o622);
@@ -94,6 +115,11 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
         runHooks("createRuntime", spec.hooks?.createRuntime, hs);
         return [JSON.stringify(hookState(s, "creating")), JSON.stringify(hookState(s, "created"))];
       },
+      onNetns(sock) {
+        if (!net || !reserved) throw new RuntsError("network setup", "", 0, "runts-init asked for it, but the plan has none");
+        net.configure(sock, reserved);
+        ctx.log.debug(`create ${id}: eth0 ${reserved.allocation.ip} configured`);
+      },
     });
     delete state.creating;
     dir.write(state);
@@ -102,7 +128,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     dir.unlock();
     return { state, launched };
   } catch (err) {
-    if (state) destroy(state);
+    if (state) destroy(state, ctx.root);
     dir.remove();
     throw err;
   }

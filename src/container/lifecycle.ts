@@ -218,7 +218,7 @@ function removeLocked(ctx: Context, o: Opened, force: boolean): void {
     throw new RuntsError("delete", id, 0, `cannot delete a ${o.status} container without --force`);
   }
   if (o.status === "paused") setFrozen(o.state.cgroupDir, false);
-  destroy(o.state);
+  destroy(o.state, ctx.root);
   if (o.status !== "creating" || o.state.pid > 0) {
     runHooks("poststop", o.state.hooks?.poststop, hookState(o.state, "stopped"), (m) => ctx.log.warn(m));
   }

@@ -23,6 +23,8 @@ export interface LaunchOptions {
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
   onSync(name: string): string[];
+  /** Called at MSG_NETNS with the control socket, on which runts-init sends its fds next. */
+  onNetns?(sock: number): void;
 }
 
 export interface Launched {
@@ -114,6 +116,11 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
           writeAll(ours, encodeFrame(Msg.CONTINUE, data));
           break;
         }
+        case Msg.NETNS:
+          if (!opts.onNetns) throw new RuntsError("read from runts-init", "", 0, "unexpected network namespace socket");
+          opts.onNetns(ours);
+          writeAll(ours, encodeFrame(Msg.CONTINUE, []));
+          break;
         case Msg.READY:
           return { pid, exited };
         case Msg.ERROR:

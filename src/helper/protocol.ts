@@ -12,6 +12,7 @@ export const Msg = {
   ERROR: 102,
   SYNC: 103,
   READY: 104,
+  NETNS: 160,
 } as const;
 
 export const Op = {
@@ -50,6 +51,7 @@ export const Op = {
   AFFINITY: 33,
   MKDIR: 34,
   LOOPBACK_UP: 35,
+  NETNS_SOCKET: 90,
 } as const;
 
 export type OpName = keyof typeof Op;

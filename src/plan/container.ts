@@ -23,6 +23,8 @@ export interface CreateContext {
   noPivot: boolean;
   preserveFds: number;
   facts: HostFacts;
+  /** runts's networking (src/network): the bind mounts of the generated /etc files. */
+  network?: { etcOps: PlanOp[] };
 }
 
 export interface ContainerPlan {
@@ -89,8 +91,11 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
+    // runts configures eth0 through the socket this op hands it, before anything else.
+    ...(ctx.network ? [{ op: "NETNS_SOCKET" as const, args: [] }] : []),
     { op: "ROOTFS", args: [propagation.initial] },
     ...mounts.ops,
+    ...(ctx.network?.etcOps ?? []),
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
     { op: "MKDIR", args: [containerPath(spec.process!.cwd), 0o755] },
   ];

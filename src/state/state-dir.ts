@@ -23,6 +23,8 @@ export interface StoredState {
   annotations?: Record<string, string>;
   cgroupDir: string;
   hooks?: Partial<Record<HookName, Hook[]>>;
+  /** The bridge of runts's networking (src/network), set before any address is reserved. */
+  network?: string;
   /** Set while `create` is still running (or was killed): delete --force cleans it up. */
   creating?: boolean;
 }
