@@ -174,7 +174,8 @@ export function parseReplies(buf: Uint8Array): Reply[] {
     const reply: Reply = { type, seq, body };
     if (type === NLMSG_ERROR) {
       if (body.length < 4) throw new Error("netlink: truncated error message");
-      reply.errno = -new DataView(body.buffer, body.byteOffset, 4).getInt32(0, true);
+      const err = new DataView(body.buffer, body.byteOffset, 4).getInt32(0, true);
+      reply.errno = err === 0 ? 0 : -err;
     }
     out.push(reply);
     off += align4(len);
