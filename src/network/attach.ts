@@ -13,10 +13,10 @@ import { allocate, portText, type Allocation } from "./ipam.ts";
 import { withIpam } from "./ipam-store.ts";
 import { broadcast, formatIpv4, gateway, routesOf, type Subnet } from "./ipv4.ts";
 import * as nl from "./netlink.ts";
-import { publishCommands, tableName } from "./nft.ts";
-import { runNft } from "./nftables.ts";
+import { publishBatch } from "./nft-elements.ts";
+import { tableName } from "./nft.ts";
 import { ANNOTATION, type NetworkRequest } from "./request.ts";
-import { closeFd, openRtnl, receiveFds, Rtnl } from "./rtnl.ts";
+import { closeFd, openNfnl, openRtnl, receiveFds, Rtnl } from "./rtnl.ts";
 
 export interface Reserved {
   allocation: Allocation;
@@ -79,6 +79,20 @@ export function etcFileOps(stateDir: string, name: string, ip: string, configMou
   return ops;
 }
 
+function publish(a: Allocation): void {
+  if (!a.ports.length) return;
+  const nf = openNfnl();
+  try {
+    nf.batch("publish ports", tableName(a.bridge), publishBatch(a, nf.nextSeq()));
+  } catch (err) {
+    const e = err as RuntsError;
+    // EEXIST: a key held outside this runts root's IPAM (another root on the same bridge name).
+    throw new RuntsError(`annotation ${ANNOTATION.ports}`, "", e.errno, `publish ${a.ports.map(portText).join(", ")} in nftables table ${tableName(a.bridge)}`);
+  } finally {
+    nf.close();
+  }
+}
+
 /**
  * At MSG_NETNS: the veth pair (its peer made as eth0 straight in the container's network
  * namespace), eth0's address, link and default route, then the published ports.
@@ -98,12 +112,7 @@ export function configure(sock: number, r: Reserved): void {
     inside.request("set eth0 up", "eth0", nl.linkUp(inside.nextSeq(), eth0));
     const gw = formatIpv4(gateway(r.subnet));
     inside.request("add default route", gw, nl.newDefaultRoute(inside.nextSeq(), eth0, gw));
-    try {
-      runNft("publish ports", tableName(a.bridge), publishCommands(a));
-    } catch (err) {
-      const ports = a.ports.map(portText).join(", ");
-      throw new RuntsError(`annotation ${ANNOTATION.ports}`, "", 0, `publish ${ports}: ${(err as RuntsError).detail}`);
-    }
+    publish(a);
   } finally {
     host.close();
     inside.close();

@@ -1,13 +1,30 @@
 // delete's (and every failed create's) half of runts's networking: the container's veth,
 // its published ports and its address go; the bridge and its table go with the last
 // container on it. Each step tolerates what a killed create left half done.
+import type { RuntsError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { removeBridge } from "./bridge.ts";
 import { release } from "./ipam.ts";
 import { withIpam } from "./ipam-store.ts";
-import { unpublishCommands } from "./nft.ts";
-import { runNft } from "./nftables.ts";
-import { openRtnl } from "./rtnl.ts";
+import type { Allocation } from "./ipam.ts";
+import { unpublishBatch } from "./nft-elements.ts";
+import { tableName } from "./nft.ts";
+import { openNfnl, openRtnl } from "./rtnl.ts";
+
+const ENOENT = 2;
+
+/** Deletes the container's published ports; a create killed before it published left none. */
+function unpublish(a: Allocation): void {
+  if (!a.ports.length) return;
+  const nf = openNfnl();
+  try {
+    nf.batch("unpublish ports", tableName(a.bridge), unpublishBatch(a, nf.nextSeq()));
+  } catch (err) {
+    if ((err as RuntsError).errno !== ENOENT) throw err;
+  } finally {
+    nf.close();
+  }
+}
 
 export function detach(root: string, id: string, log?: Logger): void {
   withIpam(root, (state, save) => {
@@ -21,12 +38,7 @@ export function detach(root: string, id: string, log?: Logger): void {
         removeBridge(host, a.bridge);
         log?.debug(`network: removed bridge ${a.bridge} and its nftables table with its last container`);
       } else {
-        // One by one: a create killed before it published left none of them.
-        for (const p of a.ports) {
-          try {
-            runNft("unpublish port", a.bridge, unpublishCommands({ ...a, ports: [p] }));
-          } catch {}
-        }
+        unpublish(a);
       }
     } finally {
       host.close();

@@ -29,13 +29,23 @@ const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
+const NETLINK_NETFILTER = 12;
 const EINTR = 4;
+
+function netlinkSocket(protocol: number): number {
+  const fd = c().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+  if (fd < 0) throw new RuntsError("netlink socket", "", errno());
+  return fd;
+}
 
 /** A NETLINK_ROUTE socket in runts's own network namespace. */
 export function openRtnl(): Rtnl {
-  const fd = c().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) throw new RuntsError("netlink socket", "", errno());
-  return new Rtnl(fd, "host");
+  return new Rtnl(netlinkSocket(NETLINK_ROUTE), "host");
+}
+
+/** A NETLINK_NETFILTER socket in runts's own network namespace (nft-elements.ts batches). */
+export function openNfnl(): Rtnl {
+  return new Rtnl(netlinkSocket(NETLINK_NETFILTER), "host");
 }
 
 /** One rtnetlink conversation: each request waits for its acknowledgement. */
@@ -53,24 +63,49 @@ export class Rtnl {
     return this.seq++;
   }
 
-  /** Sends one request; its answers, up to the acknowledgement. Throws the kernel's errno. */
-  request(what: string, subject: string, msg: Uint8Array): Reply[] {
-    const seq = new DataView(msg.buffer, msg.byteOffset).getUint32(8, true);
+  private send(what: string, subject: string, msg: Uint8Array): void {
     for (;;) {
       const n = Number(c().send(this.fd, msg, msg.length, 0));
-      if (n >= 0) break;
+      if (n >= 0) return;
       const e = errno();
       if (e !== EINTR) throw new RuntsError(what, subject, e);
     }
-    const answers: Reply[] = [];
+  }
+
+  private receive(what: string, subject: string): Reply[] {
     for (;;) {
       const n = Number(c().recv(this.fd, this.buf, this.buf.length, 0));
-      if (n < 0) {
-        const e = errno();
-        if (e === EINTR) continue;
-        throw new RuntsError(what, subject, e);
+      if (n >= 0) return parseReplies(this.buf.subarray(0, n));
+      const e = errno();
+      if (e !== EINTR) throw new RuntsError(what, subject, e);
+    }
+  }
+
+  /**
+   * Sends a batch (nfnetlink) and waits for the acknowledgement of each message in acked;
+   * an error for any message of the batch (seqs: first, one past the last) is thrown.
+   */
+  batch(what: string, subject: string, b: { bytes: Uint8Array; acked: number[]; seqs: [number, number] }): void {
+    if (!b.acked.length) return;
+    this.seq = Math.max(this.seq, b.seqs[1]);
+    this.send(what, subject, b.bytes);
+    const waiting = new Set(b.acked);
+    while (waiting.size) {
+      for (const r of this.receive(what, subject)) {
+        if (r.errno === undefined || r.seq < b.seqs[0] || r.seq >= b.seqs[1]) continue;
+        if (r.errno) throw new RuntsError(what, subject, r.errno, `nftables netlink in the ${this.where} network namespace`);
+        waiting.delete(r.seq);
       }
-      for (const r of parseReplies(this.buf.subarray(0, n))) {
+    }
+  }
+
+  /** Sends one request; its answers, up to the acknowledgement. Throws the kernel's errno. */
+  request(what: string, subject: string, msg: Uint8Array): Reply[] {
+    const seq = new DataView(msg.buffer, msg.byteOffset).getUint32(8, true);
+    this.send(what, subject, msg);
+    const answers: Reply[] = [];
+    for (;;) {
+      for (const r of this.receive(what, subject)) {
         if (r.seq !== seq) continue;
         if (r.errno === undefined) {
           answers.push(r);

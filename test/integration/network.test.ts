@@ -6,7 +6,7 @@
  * (TEST-NET-1). The machine's own network and firewall are never touched.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
 import { REPO, requireRoot, RUNTS, runtime, type RunResult, spawnRuntime, uniqueId, waitFor } from "../lib/harness";

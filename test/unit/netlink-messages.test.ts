@@ -88,3 +88,44 @@ describe("answers", () => {
     expect(() => nl.linkIndex({ type: 2, seq: 1, body: new Uint8Array(16) })).toThrow("not a link message");
   });
 });
+
+describe("nf_tables element batches", () => {
+  const { publishBatch, unpublishBatch } = require("../../src/network/nft-elements.ts") as typeof import("../../src/network/nft-elements.ts");
+  const a = {
+    bridge: "runts0",
+    ip: "10.88.0.2",
+    veth: "rtx",
+    ports: [
+      { hostPort: 8080, containerPort: 80, protocol: "tcp" as const },
+      { hostIp: "127.0.0.1", hostPort: 53, containerPort: 5353, protocol: "udp" as const },
+    ],
+  };
+  const nfgen = (family: number, res: number) => [family, 0, res >> 8, res & 255];
+  const control = (type: number, seq: number) => [...u32(20), ...u16(type), ...u16(0x1), ...u32(seq), ...u32(0), ...nfgen(0, 10)];
+  const elem = (key: number[], data?: number[]) =>
+    rta(1 | 0x8000, [...rta(1 | 0x8000, rta(1, key)), ...(data ? rta(2 | 0x8000, rta(1, data)) : [])]);
+  const setelem = (type: number, flags: number, seq: number, set: string, elems: number[]) =>
+    msg((10 << 8) | type, flags, seq, [...nfgen(2, 0), ...rta(1, cstr("runts-runts0")), ...rta(2, cstr(set)), ...rta(3 | 0x8000, elems)]);
+  // Concatenations: each field padded to 4 bytes; ports in network byte order.
+  const pubKey = [6, 0, 0, 0, 0x1f, 0x90, 0, 0];
+  const addrKey = [127, 0, 0, 1, 17, 0, 0, 0, 0, 53, 0, 0];
+
+  test("publish: NEWSETELEM with NLM_F_CREATE|NLM_F_EXCL per map, between batch begin and end", () => {
+    const b = publishBatch(a, 100);
+    expect(b.acked).toEqual([101, 102]);
+    expect(b.seqs).toEqual([100, 104]);
+    expect([...b.bytes]).toEqual([
+      ...control(0x10, 100),
+      ...setelem(12, 0x400 | 0x200, 101, "pub", elem(pubKey, [10, 88, 0, 2, 0, 80, 0, 0])),
+      ...setelem(12, 0x400 | 0x200, 102, "pubaddr", elem(addrKey, [10, 88, 0, 2, 0x14, 0xe9, 0, 0])),
+      ...control(0x11, 103),
+    ]);
+  });
+
+  test("unpublish: DELSETELEM by key; nothing to send without ports", () => {
+    const b = unpublishBatch({ ...a, ports: [a.ports[0]!] }, 7);
+    expect([...b.bytes]).toEqual([...control(0x10, 7), ...setelem(14, 0, 8, "pub", elem(pubKey)), ...control(0x11, 9)]);
+    const none = publishBatch({ ...a, ports: [] }, 1);
+    expect([none.bytes.length, none.acked]).toEqual([0, []]);
+  });
+});

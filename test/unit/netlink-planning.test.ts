@@ -8,6 +8,7 @@ import { deleteTableCommands, publishCommands, tableCommands, unpublishCommands 
 import { networkRequest, type NetworkFlags } from "../../src/network/request.ts";
 import { planContainer } from "../../src/plan/container.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
+import type { Spec } from "../../src/spec/types.ts";
 
 const noFlags: NetworkFlags = { publish: [] };
 const netns = [{ type: "mount" as const }, { type: "network" as const }];
@@ -196,7 +197,7 @@ describe("plan", () => {
   test("NETNS_SOCKET right after CLONE and the /etc bind mounts after the config's mounts, only when asked", () => {
     const facts = { kind: () => "dir" as const, lastCap: () => 40, exists: () => true, readInRoot: () => undefined };
     const base = { bundle: "/b", rootfs: "/b/rootfs", stateDir: "/s", cgroupDir: "/c", foreground: false, noPivot: false, preserveFds: 0, facts };
-    const spec = defaultSpec();
+    const spec = defaultSpec() as unknown as Spec;
     spec.process!.args = ["/bin/true"];
     spec.process!.terminal = false;
     expect(planContainer(spec, base).ops.some((o) => o.op === "NETNS_SOCKET")).toBe(false);
@@ -204,7 +205,8 @@ describe("plan", () => {
     const ops = planContainer(spec, { ...base, network: { etcOps: [etc] } }).ops;
     expect(ops[1]!.op).toBe("NETNS_SOCKET");
     const at = ops.indexOf(etc);
-    expect(at).toBeGreaterThan(ops.findLastIndex((o) => o.origin?.startsWith("mounts[")));
+    const lastConfigMount = ops.map((o) => o.origin ?? "").lastIndexOf(ops.filter((o) => o.origin?.startsWith("mounts[")).at(-1)!.origin!);
+    expect(at).toBeGreaterThan(lastConfigMount);
     expect(at).toBeLessThan(ops.findIndex((o) => o.op === "PIVOT_ROOT"));
   });
 });
