@@ -26,7 +26,7 @@ export interface Reserved {
 /** Allocates the container's address and host ports, under the IPAM lock; makes the bridge if new. */
 export function reserve(root: string, id: string, req: NetworkRequest, log: Logger): Reserved {
   return withIpam(root, (state, save) => {
-    const a = allocate(state, id, req, routesOf(readText("/proc/net/route")));
+    const a = allocate(state, id, req, () => routesOf(readText("/proc/net/route")));
     // Saved first: a create killed from here on leaves a record that delete --force undoes.
     save(a.state);
     if (a.newBridge) {

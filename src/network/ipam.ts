@@ -44,9 +44,10 @@ export interface Allocated {
 
 /**
  * Allocates an address (the requested one, or the lowest free one) and the host ports for
- * container id. hostRoutes are the host's routes, which a new bridge's subnet must not overlap.
+ * container id. hostRoutes gives the host's routes, which a new bridge's subnet must not
+ * overlap (read only for a new bridge).
  */
-export function allocate(state: IpamState, id: string, req: NetworkRequest, hostRoutes: Subnet[]): Allocated {
+export function allocate(state: IpamState, id: string, req: NetworkRequest, hostRoutes: () => Subnet[]): Allocated {
   if (state.containers[id]) throw new RuntsError("allocate address", id, 0, "the container already has one");
   const known = state.bridges[req.bridge];
   let subnet: Subnet;
@@ -57,7 +58,7 @@ export function allocate(state: IpamState, id: string, req: NetworkRequest, host
     }
   } else {
     const others = Object.values(state.bridges).map((b) => parseSubnet(b.subnet)!);
-    const s = req.subnet ?? freeSubnet(hostRoutes, others);
+    const s = req.subnet ?? freeSubnet(hostRoutes(), others);
     if (!s) throw new RuntsError("allocate subnet", req.bridge, 0, "every default subnet overlaps a host route: set annotation run.runts.subnet");
     subnet = s;
   }

@@ -97,17 +97,17 @@ describe("IPAM", () => {
 
   test("lowest free address; a new bridge the first time; release gives it back", () => {
     let s: IpamState = emptyIpam();
-    const a = allocate(s, "a", req(), []);
+    const a = allocate(s, "a", req(), () => []);
     expect(a.newBridge).toBe(true);
     expect(a.allocation).toEqual({ bridge: "runts0", ip: "10.88.0.2", veth: vethName("a"), ports: [] });
     s = a.state;
-    const b = allocate(s, "b", req(), []);
+    const b = allocate(s, "b", req(), () => []);
     expect(b.newBridge).toBe(false);
     expect(b.allocation.ip).toBe("10.88.0.3");
     s = b.state;
     const r = release(s, "a");
     expect(r.lastOnBridge).toBe(false);
-    expect(allocate(r.state, "c", req(), []).allocation.ip).toBe("10.88.0.2");
+    expect(allocate(r.state, "c", req(), () => []).allocation.ip).toBe("10.88.0.2");
     const last = release(release(s, "a").state, "b");
     expect(last.lastOnBridge).toBe(true);
     expect(last.state).toEqual(emptyIpam());
@@ -115,35 +115,35 @@ describe("IPAM", () => {
   });
 
   test("fixed addresses: inside the subnet, not the gateway or broadcast, not taken", () => {
-    const s = allocate(emptyIpam(), "a", req({ ip: "10.88.0.7" }), []).state;
+    const s = allocate(emptyIpam(), "a", req({ ip: "10.88.0.7" }), () => []).state;
     expect(s.containers.a!.ip).toBe("10.88.0.7");
     const src = { ipSource: "flag --ip" };
-    expect(() => allocate(s, "b", req({ ip: "10.88.0.7", ...src }), [])).toThrow("flag --ip: 10.88.0.7 is taken by container a");
+    expect(() => allocate(s, "b", req({ ip: "10.88.0.7", ...src }), () => [])).toThrow("flag --ip: 10.88.0.7 is taken by container a");
     for (const ip of ["10.88.0.1", "10.88.255.255", "10.88.0.0", "10.89.0.2"]) {
-      expect(() => allocate(s, "b", req({ ip, ...src }), [])).toThrow(`flag --ip: ${ip} is not a container address of bridge runts0's subnet 10.88.0.0/16`);
+      expect(() => allocate(s, "b", req({ ip, ...src }), () => [])).toThrow(`flag --ip: ${ip} is not a container address of bridge runts0's subnet 10.88.0.0/16`);
     }
   });
 
   test("a host port held by another container (on any bridge, any address overlap) is refused", () => {
     const p = (hostPort: number, protocol: "tcp" | "udp" = "tcp", hostIp?: string) => ({ hostPort, containerPort: 80, protocol, ...(hostIp && { hostIp }) });
-    const s = allocate(emptyIpam(), "a", req({ ports: [p(8080), p(53, "udp", "127.0.0.1")] }), []).state;
+    const s = allocate(emptyIpam(), "a", req({ ports: [p(8080), p(53, "udp", "127.0.0.1")] }), () => []).state;
     const src = { portsSource: "annotation run.runts.ports" };
-    expect(() => allocate(s, "b", req({ bridge: "br2", ports: [p(8080)], ...src }), [])).toThrow(
+    expect(() => allocate(s, "b", req({ bridge: "br2", ports: [p(8080)], ...src }), () => [])).toThrow(
       "annotation run.runts.ports: host port 8080/tcp is already published by container a (8080/tcp)",
     );
-    expect(() => allocate(s, "b", req({ ports: [p(53, "udp")], ...src }), [])).toThrow("host port 53/udp is already published by container a (127.0.0.1:53/udp)");
-    expect(allocate(s, "b", req({ ports: [p(8080, "udp"), p(53, "udp", "192.0.2.1"), p(53)] }), []).allocation.ports).toHaveLength(3);
+    expect(() => allocate(s, "b", req({ ports: [p(53, "udp")], ...src }), () => [])).toThrow("host port 53/udp is already published by container a (127.0.0.1:53/udp)");
+    expect(allocate(s, "b", req({ ports: [p(8080, "udp"), p(53, "udp", "192.0.2.1"), p(53)] }), () => []).allocation.ports).toHaveLength(3);
   });
 
   test("a second bridge gets the next free subnet; a subnet that differs from the bridge's is refused", () => {
-    const s = allocate(emptyIpam(), "a", req(), []).state;
-    const b = allocate(s, "b", req({ bridge: "br2" }), []);
+    const s = allocate(emptyIpam(), "a", req(), () => []).state;
+    const b = allocate(s, "b", req({ bridge: "br2" }), () => []);
     expect(b.state.bridges.br2).toEqual({ subnet: "10.89.0.0/16" });
     expect(b.allocation.ip).toBe("10.89.0.2");
-    expect(() => allocate(s, "c", req({ subnet: parseSubnet("10.70.0.0/24") }), [])).toThrow("bridge runts0 exists with subnet 10.88.0.0/16, not 10.70.0.0/24");
-    const small = allocate(emptyIpam(), "x", req({ subnet: parseSubnet("10.70.0.0/30") }), []);
+    expect(() => allocate(s, "c", req({ subnet: parseSubnet("10.70.0.0/24") }), () => [])).toThrow("bridge runts0 exists with subnet 10.88.0.0/16, not 10.70.0.0/24");
+    const small = allocate(emptyIpam(), "x", req({ subnet: parseSubnet("10.70.0.0/30") }), () => []);
     expect(small.allocation.ip).toBe("10.70.0.2");
-    expect(() => allocate(small.state, "y", req(), [])).toThrow("no free address in 10.70.0.0/30");
+    expect(() => allocate(small.state, "y", req(), () => [])).toThrow("no free address in 10.70.0.0/30");
   });
 
   test("veth names fit IFNAMSIZ and differ per id", () => {
