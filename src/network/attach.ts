@@ -13,7 +13,7 @@ import { allocate, portText, type Allocation } from "./ipam.ts";
 import { withIpam } from "./ipam-store.ts";
 import { broadcast, formatIpv4, gateway, routesOf, type Subnet } from "./ipv4.ts";
 import * as nl from "./netlink.ts";
-import { publishBatch } from "./nft-elements.ts";
+import { publishBatch } from "./nft-netlink.ts";
 import { tableName } from "./nft.ts";
 import { ANNOTATION, type NetworkRequest } from "./request.ts";
 import { closeFd, openNfnl, openRtnl, receiveFds, Rtnl } from "./rtnl.ts";

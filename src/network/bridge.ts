@@ -5,9 +5,10 @@ import type { Logger } from "../log.ts";
 import { O, readTextIfAny, writeText } from "../libc.ts";
 import { broadcast, formatIpv4, formatSubnet, gateway, type Subnet } from "./ipv4.ts";
 import * as nl from "./netlink.ts";
-import { deleteTableCommands, tableCommands, tableName } from "./nft.ts";
+import { tableCommands, tableName } from "./nft.ts";
+import { deleteTableBatch } from "./nft-netlink.ts";
 import { runNft } from "./nftables.ts";
-import type { Rtnl } from "./rtnl.ts";
+import { openNfnl, type Rtnl } from "./rtnl.ts";
 
 function sysctl(path: string, value: string, log: Logger): void {
   if (readTextIfAny(path)?.trim() === value) return;
@@ -40,12 +41,17 @@ export function makeBridge(host: Rtnl, name: string, subnet: Subnet, log: Logger
   log.debug(`network: made bridge ${name} with subnet ${formatSubnet(subnet)}, gateway ${formatIpv4(gateway(subnet))}`);
 }
 
-/** Removes the bridge and its table; either may be gone already. */
+const ENOENT = 2;
+
+/** Removes the bridge and its table (raw nf_tables netlink: no libnftables on delete); either may be gone already. */
 export function removeBridge(host: Rtnl, name: string): void {
   host.deleteLink(name);
+  const nf = openNfnl();
   try {
-    runNft("delete nftables table", tableName(name), deleteTableCommands(name));
+    nf.batch("delete nftables table", tableName(name), deleteTableBatch(name, nf.nextSeq()));
   } catch (err) {
-    if (!String((err as Error).message).includes("No such file or directory")) throw err;
+    if ((err as RuntsError).errno !== ENOENT) throw err;
+  } finally {
+    nf.close();
   }
 }

@@ -7,7 +7,7 @@ import { removeBridge } from "./bridge.ts";
 import { release } from "./ipam.ts";
 import { withIpam } from "./ipam-store.ts";
 import type { Allocation } from "./ipam.ts";
-import { unpublishBatch } from "./nft-elements.ts";
+import { unpublishBatch } from "./nft-netlink.ts";
 import { tableName } from "./nft.ts";
 import { openNfnl, openRtnl } from "./rtnl.ts";
 

@@ -1,14 +1,14 @@
-// runts's nftables rules as libnftables commands (pure). One table per bridge,
+// runts's nftables table as libnftables commands (pure). One table per bridge,
 // `ip runts-BRIDGE`, never any other table: two maps of published ports (for every host
 // address, and for one host address) looked up by DNAT in prerouting and output, and
-// masquerade for the bridge's outbound traffic and for DNATed 127.0.0.1 traffic.
+// masquerade for the bridge's outbound traffic and for DNATed 127.0.0.1 traffic. The maps'
+// elements (a container's ports) and the table's deletion are nft-netlink.ts's.
 //
 // nft's own syntax, not libnftables' JSON: the JSON parser of libnftables 1.0.6 (Debian
 // bookworm) cannot declare a map whose data is `ipv4_addr . inet_service` ("Invalid map
 // type"), which DNAT to address and port needs. Every interpolated value is checked before
 // (bridge names by request.ts, addresses by ipv4.ts, ports are numbers).
 import { formatSubnet, type Subnet } from "./ipv4.ts";
-import type { Allocation } from "./ipam.ts";
 
 export const tableName = (bridge: string): string => `runts-${bridge}`;
 
@@ -36,26 +36,3 @@ export function tableCommands(bridge: string, subnet: Subnet): string {
     `add rule ${t} postrouting ip saddr 127.0.0.0/8 oifname "${bridge}" masquerade`,
   ].join("\n");
 }
-
-function elements(a: Allocation): { map: string; elems: string[] }[] {
-  const to = (port: number) => `${a.ip} . ${port}`;
-  return [
-    { map: "pub", elems: a.ports.filter((p) => !p.hostIp).map((p) => `${p.protocol} . ${p.hostPort} : ${to(p.containerPort)}`) },
-    { map: "pubaddr", elems: a.ports.filter((p) => p.hostIp).map((p) => `${p.hostIp} . ${p.protocol} . ${p.hostPort} : ${to(p.containerPort)}`) },
-  ].filter((e) => e.elems.length > 0);
-}
-
-/** The container's published ports; `create element` fails (EEXIST) on a key another holds. */
-export function publishCommands(a: Allocation): string {
-  return elements(a)
-    .map((e) => `create element ${table(a.bridge)} ${e.map} { ${e.elems.join(", ")} }`)
-    .join("\n");
-}
-
-export function unpublishCommands(a: Allocation): string {
-  return elements(a)
-    .map((e) => `delete element ${table(a.bridge)} ${e.map} { ${e.elems.map((x) => x.split(" : ")[0]).join(", ")} }`)
-    .join("\n");
-}
-
-export const deleteTableCommands = (bridge: string): string => `delete table ${table(bridge)}`;

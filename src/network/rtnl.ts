@@ -43,7 +43,7 @@ export function openRtnl(): Rtnl {
   return new Rtnl(netlinkSocket(NETLINK_ROUTE), "host");
 }
 
-/** A NETLINK_NETFILTER socket in runts's own network namespace (nft-elements.ts batches). */
+/** A NETLINK_NETFILTER socket in runts's own network namespace (nft-netlink.ts batches). */
 export function openNfnl(): Rtnl {
   return new Rtnl(netlinkSocket(NETLINK_NETFILTER), "host");
 }

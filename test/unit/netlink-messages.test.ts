@@ -90,7 +90,7 @@ describe("answers", () => {
 });
 
 describe("nf_tables element batches", () => {
-  const { publishBatch, unpublishBatch } = require("../../src/network/nft-elements.ts") as typeof import("../../src/network/nft-elements.ts");
+  const { deleteTableBatch, publishBatch, unpublishBatch } = require("../../src/network/nft-netlink.ts") as typeof import("../../src/network/nft-netlink.ts");
   const a = {
     bridge: "runts0",
     ip: "10.88.0.2",
@@ -127,5 +127,11 @@ describe("nf_tables element batches", () => {
     expect([...b.bytes]).toEqual([...control(0x10, 7), ...setelem(14, 0, 8, "pub", elem(pubKey)), ...control(0x11, 9)]);
     const none = publishBatch({ ...a, ports: [] }, 1);
     expect([none.bytes.length, none.acked]).toEqual([0, []]);
+  });
+
+  test("delete table ip runts-runts0", () => {
+    const b = deleteTableBatch("runts0", 20);
+    expect(b.acked).toEqual([21]);
+    expect([...b.bytes]).toEqual([...control(0x10, 20), ...msg((10 << 8) | 2, 0, 21, [...nfgen(2, 0), ...rta(1, cstr("runts-runts0"))]), ...control(0x11, 22)]);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { hostnameFile, hostsFile, resolvConf } from "../../src/network/etc-files.ts";
 import { allocate, emptyIpam, release, vethName, type IpamState } from "../../src/network/ipam.ts";
 import { formatIpv4, freeSubnet, parseIpv4, parseSubnet, routesOf } from "../../src/network/ipv4.ts";
-import { deleteTableCommands, publishCommands, tableCommands, unpublishCommands } from "../../src/network/nft.ts";
+import { tableCommands } from "../../src/network/nft.ts";
 import { networkRequest, type NetworkFlags } from "../../src/network/request.ts";
 import { planContainer } from "../../src/plan/container.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
@@ -153,30 +153,12 @@ describe("IPAM", () => {
   });
 });
 
-describe("nftables commands", () => {
-  const a = {
-    bridge: "runts0",
-    ip: "10.88.0.2",
-    veth: "rtx",
-    ports: [
-      { hostPort: 8080, containerPort: 80, protocol: "tcp" as const },
-      { hostIp: "127.0.0.1", hostPort: 5353, containerPort: 53, protocol: "udp" as const },
-    ],
-  };
-
+describe("nftables table", () => {
   test("runts's own table only", () => {
     const t = tableCommands("runts0", parseSubnet("10.88.0.0/16")!);
     for (const line of t.split("\n")) expect(line).toMatch(/^add (table|map|chain|rule) ip runts-runts0\b/);
+    expect(t).toContain("add map ip runts-runts0 pub { type inet_proto . inet_service : ipv4_addr . inet_service ; }");
     expect(t).toContain('add rule ip runts-runts0 postrouting ip saddr 10.88.0.0/16 oifname != "runts0" masquerade');
-    expect(deleteTableCommands("runts0")).toBe("delete table ip runts-runts0");
-  });
-
-  test("published ports as map elements, created (EEXIST on a taken key) and deleted by key", () => {
-    expect(publishCommands(a)).toBe(
-      "create element ip runts-runts0 pub { tcp . 8080 : 10.88.0.2 . 80 }\ncreate element ip runts-runts0 pubaddr { 127.0.0.1 . udp . 5353 : 10.88.0.2 . 53 }",
-    );
-    expect(unpublishCommands(a)).toBe("delete element ip runts-runts0 pub { tcp . 8080 }\ndelete element ip runts-runts0 pubaddr { 127.0.0.1 . udp . 5353 }");
-    expect(publishCommands({ ...a, ports: [] })).toBe("");
   });
 });
 

@@ -1,7 +1,8 @@
-// Published ports as raw nf_tables netlink (pure): one batch that adds (NLM_F_EXCL: EEXIST
-// on a key another container holds) or deletes the container's elements of the pub and
-// pubaddr maps of nft.ts. The hot path of create and delete: libnftables costs 3-6 ms for
-// its first command in a process (loading, context, cache), this is one round trip.
+// Raw nf_tables netlink batches (pure): a container's published ports, added (NLM_F_EXCL:
+// EEXIST on a key another container holds) to or deleted from the pub and pubaddr maps of
+// nft.ts, and the deletion of a bridge's table. The hot path of create and delete:
+// libnftables costs 3-6 ms for its first command in a process (loading, context, cache),
+// a batch is one round trip.
 import type { Allocation } from "./ipam.ts";
 import { attr, ipv4Bytes, message } from "./netlink.ts";
 import { tableName } from "./nft.ts";
@@ -9,6 +10,7 @@ import { tableName } from "./nft.ts";
 const NFNL_SUBSYS_NFTABLES = 10;
 const NFNL_MSG_BATCH_BEGIN = 0x10;
 const NFNL_MSG_BATCH_END = 0x11;
+const NFT_MSG_DELTABLE = 2;
 const NFT_MSG_NEWSETELEM = 12;
 const NFT_MSG_DELSETELEM = 14;
 const NFPROTO_IPV4 = 2;
@@ -17,6 +19,7 @@ const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 const NLA_F_NESTED = 0x8000;
 
+const NFTA_TABLE_NAME = 1;
 const SET_ELEM_LIST = { TABLE: 1, SET: 2, ELEMENTS: 3 } as const;
 const NFTA_LIST_ELEM = 1;
 const SET_ELEM = { KEY: 1, DATA: 2 } as const;
@@ -108,3 +111,13 @@ export const publishBatch = (a: Allocation, seq: number): Batch => batch(a, NFT_
 
 /** Deletes the container's elements by key (ENOENT if one is not there: nothing is deleted). */
 export const unpublishBatch = (a: Allocation, seq: number): Batch => batch(a, NFT_MSG_DELSETELEM, 0, false, seq);
+
+/** delete table ip runts-BRIDGE (ENOENT when it is gone already). */
+export function deleteTableBatch(bridge: string, seq: number): Batch {
+  const m = message((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE, 0, seq + 1, [nfgenmsg(NFPROTO_IPV4, 0), str(NFTA_TABLE_NAME, tableName(bridge))]);
+  return {
+    bytes: concat([batchControl(NFNL_MSG_BATCH_BEGIN, seq), m, batchControl(NFNL_MSG_BATCH_END, seq + 2)]),
+    acked: [seq + 1],
+    seqs: [seq, seq + 3],
+  };
+}
