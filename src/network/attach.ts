@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 import { readText, readTextIfAny, writeText } from "../libc.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import { ATTR, TARGET } from "../plan/mounts.ts";
-import { makeBridge } from "./bridge.ts";
+import { makeBridge } from "./make-bridge.ts";
 import { ETC_FILES, hostnameFile, hostsFile, resolvConf } from "./etc-files.ts";
 import { allocate, portText, type Allocation } from "./ipam.ts";
 import { withIpam } from "./ipam-store.ts";

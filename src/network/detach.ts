@@ -3,7 +3,7 @@
 // container on it. Each step tolerates what a killed create left half done.
 import type { RuntsError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { removeBridge } from "./bridge.ts";
+import { removeBridge } from "./remove-bridge.ts";
 import { release } from "./ipam.ts";
 import { withIpam } from "./ipam-store.ts";
 import type { Allocation } from "./ipam.ts";

@@ -1,8 +1,8 @@
 // libnftables (Debian libnftables1) through koffi: runs the commands of nft.ts, each batch
 // one transaction, in runts's own network namespace.
-// sys.ts (koffi's engine, ~3 ms to load) is required only when a table is made or removed:
-// `delete` imports this file for every container, networked or not.
+// Only create imports it (through make-bridge.ts), which loads koffi's engine anyway.
 import { RuntsError } from "../errors.ts";
+import { koffi } from "../sys.ts";
 
 interface Nft {
   ctx: unknown;
@@ -15,7 +15,6 @@ let nft: Nft | undefined;
 
 function load(): Nft {
   if (nft) return nft;
-  const { koffi } = require("../sys.ts") as typeof import("../sys.ts");
   let lib: ReturnType<typeof koffi.load>;
   try {
     lib = koffi.load("libnftables.so.1");

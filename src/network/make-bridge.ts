@@ -1,14 +1,15 @@
-// runts's bridge in its own network namespace: the link with the gateway address, the
-// sysctls it needs, and its nftables table; removed with the bridge's last container.
+// The first container of a bridge makes it, in runts's own network namespace: the link with
+// the gateway address, the sysctls it needs, and its nftables table (libnftables: create
+// only). remove-bridge.ts undoes it.
 import { RuntsError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { O, readTextIfAny, writeText } from "../libc.ts";
 import { broadcast, formatIpv4, formatSubnet, gateway, type Subnet } from "./ipv4.ts";
 import * as nl from "./netlink.ts";
 import { tableCommands, tableName } from "./nft.ts";
-import { deleteTableBatch } from "./nft-netlink.ts";
 import { runNft } from "./nftables.ts";
-import { openNfnl, type Rtnl } from "./rtnl.ts";
+import { removeBridge } from "./remove-bridge.ts";
+import type { Rtnl } from "./rtnl.ts";
 
 function sysctl(path: string, value: string, log: Logger): void {
   if (readTextIfAny(path)?.trim() === value) return;
@@ -39,19 +40,4 @@ export function makeBridge(host: Rtnl, name: string, subnet: Subnet, log: Logger
     throw err;
   }
   log.debug(`network: made bridge ${name} with subnet ${formatSubnet(subnet)}, gateway ${formatIpv4(gateway(subnet))}`);
-}
-
-const ENOENT = 2;
-
-/** Removes the bridge and its table (raw nf_tables netlink: no libnftables on delete); either may be gone already. */
-export function removeBridge(host: Rtnl, name: string): void {
-  host.deleteLink(name);
-  const nf = openNfnl();
-  try {
-    nf.batch("delete nftables table", tableName(name), deleteTableBatch(name, nf.nextSeq()));
-  } catch (err) {
-    if ((err as RuntsError).errno !== ENOENT) throw err;
-  } finally {
-    nf.close();
-  }
 }
