@@ -1,5 +1,6 @@
 // rtnetlink requests as bytes (pure): the links, addresses and routes runts makes for a
 // container's network, and the parsing of the kernel's answers. Sent by rtnl.ts.
+import { concat } from "../libc.ts";
 
 export const RTM = { NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, NEWROUTE: 24 } as const;
 
@@ -27,16 +28,6 @@ const RTN_UNICAST = 1;
 const encoder = new TextEncoder();
 
 const align4 = (n: number): number => (n + 3) & ~3;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** One rtattr: u16 length, u16 type, the payload padded to 4 bytes. */
 export function attr(type: number, payload: Uint8Array): Uint8Array {

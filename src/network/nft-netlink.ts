@@ -3,6 +3,7 @@
 // nft.ts, and the deletion of a bridge's table. The hot path of create and delete:
 // libnftables costs 3-6 ms for its first command in a process (loading, context, cache),
 // a batch is one round trip.
+import { concat } from "../libc.ts";
 import type { Allocation } from "./ipam.ts";
 import { attr, ipv4Bytes, message } from "./netlink.ts";
 import { tableName } from "./nft.ts";
@@ -28,16 +29,6 @@ const NFTA_DATA_VALUE = 1;
 const PROTO = { tcp: 6, udp: 17 } as const;
 
 const encoder = new TextEncoder();
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 const nest = (type: number, children: Uint8Array[]) => attr(type | NLA_F_NESTED, concat(children));
 const str = (type: number, s: string) => attr(type, encoder.encode(`${s}\0`));

@@ -1,6 +1,7 @@
 // Netlink sockets in-process (bun:ffi on libc): the host's NETLINK_ROUTE socket, and the one
 // runts-init opens in the container's network namespace and passes over the control
-// socket (SCM_RIGHTS). Messages are built in netlink.ts.
+// socket (SCM_RIGHTS). Messages are built in netlink.ts. A dlopen of its own, not libc.ts's:
+// that one is compiled by every command, these symbols only by networked creates and deletes.
 import { dlopen, ptr, read as peek } from "bun:ffi";
 import { RuntsError } from "../errors.ts";
 import { linkIndex, parseReplies, type Reply } from "./netlink.ts";
