@@ -12,13 +12,15 @@
  *              container sleeps 100 ms before it looks again, which is measured separately)
  *   run        foreground `run` of /bin/true
  *   memory     `create` under /usr/bin/time (peak RSS of the runtime process), `state`
- *              (timed), `start`, the container cgroup's memory.peak (cgroup v2 with the
+ *              (timed), `start`, `exec ID /bin/true` (timed), the container cgroup's memory.peak (cgroup v2 with the
  *              memory controller only), then `delete --force` of the running container (timed)
  *   version    `<runtime> --version` (process startup cost)
  *
  * Env: BENCH_RUNS (default 20), BENCH_WARMUP (default 3), BENCH_TIMEOUT_MS (per command),
  * RUNTS_BIN (default dist/runts; snapshotted into the work dir so a rebuild mid-run does not
- * mix binaries), RUN_IN_VM=1 (set by run-in-vm.sh: results go to latest-vm.json).
+ * mix binaries), RUN_IN_VM=1 (set by run-in-vm.sh: results go to latest-vm.json),
+ * BENCH_USERNS=1 (every container in a new user namespace mapping 0..65535 to host 100000..,
+ * its rootfs owned by 100000: results go to latest-<where>-userns.json).
  *
  * Child processes never get pipes (a detached container would inherit the write end and
  * spawnSync would wait for it forever): stdin/stdout are /dev/null, stderr is a file.
@@ -46,7 +48,9 @@ import { fileURLToPath } from "node:url";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const IN_VM = process.env.RUN_IN_VM === "1";
-const WHERE = IN_VM ? "vm" : "host";
+const USERNS = process.env.BENCH_USERNS === "1";
+const WHERE = (IN_VM ? "vm" : "host") + (USERNS ? "-userns" : "");
+const USERNS_BASE = 100000;
 const RUNS = intEnv("BENCH_RUNS", 20, 1);
 const WARMUP = intEnv("BENCH_WARMUP", 3, 0);
 const TIMEOUT_MS = intEnv("BENCH_TIMEOUT_MS", IN_VM ? 120_000 : 30_000, 1_000);
@@ -232,6 +236,10 @@ function makeRootfs(dir: string): void {
   copyFileSync("/bin/busybox", path.join(dir, "bin/busybox"));
   chmodSync(path.join(dir, "bin/busybox"), 0o755);
   for (const a of ["sh", "sleep", "true"]) symlinkSync("busybox", path.join(dir, "bin", a));
+  if (USERNS) {
+    const r = spawnSync("chown", ["-R", "-h", `${USERNS_BASE}:${USERNS_BASE}`, dir]);
+    if (r.status !== 0) throw new Error(`chown -R ${dir} failed`);
+  }
 }
 
 /** config.json from `runts spec` (runc spec if that fails), adjusted for the benchmark. */
@@ -252,6 +260,12 @@ function baseConfig(runtsBin: string): { config: OciConfig; source: string } {
   config.process.terminal = false;
   config.root = { path: path.join(workDir, "rootfs"), readonly: true };
   config.linux ??= {};
+  if (USERNS) {
+    const range = [{ containerID: 0, hostID: USERNS_BASE, size: 65536 }];
+    config.linux.namespaces = [...((config.linux.namespaces as object[] | undefined) ?? []), { type: "user" }];
+    config.linux.uidMappings = range;
+    config.linux.gidMappings = range;
+  }
   return { config, source };
 }
 
@@ -297,7 +311,7 @@ const METRICS: MetricDef[] = [
   { key: "kill", label: "  kill KILL (ms)", unit: "ms" },
   { key: "delete", label: "  delete --force, stopped (ms)", unit: "ms" },
   { key: "run", label: "run /bin/true (ms)", unit: "ms" },
-  { key: "exec", label: "exec (ms)", unit: "ms", na: "n/a (runts has no exec yet)" },
+  { key: "exec", label: "exec ID /bin/true (ms)", unit: "ms" },
   { key: "rss", label: "peak RSS of `create` (MiB)", unit: "MiB" },
   { key: "cgpeak", label: "container memory.peak (MiB)", unit: "MiB" },
   { key: "version", label: "--version (ms)", unit: "ms" },
@@ -392,7 +406,10 @@ class Bench {
     else this.fail(["state"], r, st.error);
 
     const s = rt(r, "start", id);
-    if (!s.ok) return this.abort(afterStart, r, id, s.error);
+    if (!s.ok) return this.abort(["exec", ...afterStart], r, id, s.error);
+    const e = rt(r, "exec", id, "/bin/true");
+    if (e.ok) this.record("exec", r, e.ms);
+    else this.fail(["exec"], r, e.error);
     if (this.cg.peakRoot) {
       const file = path.join(this.cg.peakRoot, id, "memory.peak");
       if (existsSync(file)) this.record("cgpeak", r, Number(readFileSync(file, "utf8").trim()) / 2 ** 20);
@@ -639,7 +656,6 @@ function report(bench: Bench, ctx: ReportContext): void {
     line(rows[0]!),
     ...rows.slice(1).map(line),
     "",
-    "exec: n/a (runts has no exec yet)",
   );
   if (!ctx.cg.peakRoot) out.push(`container memory.peak: ${ctx.cg.peakNa}`);
   if (ctx.crunNa) out.push(`crun: n/a (${ctx.crunNa})`);

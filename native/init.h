@@ -1,6 +1,6 @@
 /* Shared by the files of runts-init: the parsed plan, the process-wide state of the
  * container init, and the functions one file offers the others. Each file is one concern
- * (frames, paths, mounts, devices, process, lifecycle, exec, net, ops, main). */
+ * (frames, paths, mounts, devices, process, seccomp, lifecycle, exec, net, ops, main). */
 #ifndef RUNTS_INIT_H
 #define RUNTS_INIT_H
 #define _GNU_SOURCE
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -70,6 +71,34 @@ extern void (*const handlers[])(const struct op *);
 /* OP_MOUNT's cover argument */
 #define COVER_MODE 1
 #define COVER_CONTENTS 2
+
+/* OP_CLONE's foreground field: wait for the process and exit with its status; also reap
+ * what is orphaned to this process (run's subreaper). */
+#define FOREGROUND_WAIT 1
+#define FOREGROUND_SUBREAPER 2
+
+/* What the parent prepares for clone3: by OP_CLONE (main.c) or OP_JOIN (join.c). */
+struct birth {
+  uint64_t flags;       /* CLONE_NEW* for clone3 */
+  const char *cgroup;   /* for errors */
+  int cgfd;             /* CLONE_INTO_CGROUP target, or -1 */
+  int foreground;       /* FOREGROUND_* bits */
+  int initfd;           /* OP_JOIN: pidfd of the container's init, or -1 */
+  uint64_t child_setns; /* namespaces the new process joins through initfd itself */
+  int joined_userns;    /* OP_CLONE joined an existing user namespace by path */
+};
+
+/* main.c */
+void set_initial_affinity(const struct arg *cpus);
+int open_cgroup(const char *cgroup);
+
+/* join.c */
+void prepare_join(const struct op *join, struct birth *b);
+int connect_pidfd_socket(const char *path);
+void send_pidfd(int sock, int pidfd, const char *name);
+void op_parent_side(const struct op *op);
+void op_listen_pid(const struct op *op);
+extern int listen_pid_self;
 
 /* frames.c */
 void __attribute__((noreturn)) fail(const char *op, const char *path, int err, const char *detail);
@@ -122,7 +151,6 @@ void op_personality(const struct op *op);
 void op_sched(const struct op *op);
 void op_ioprio(const struct op *op);
 void op_affinity(const struct op *op);
-void op_seccomp(const struct op *op);
 void op_hostname(const struct op *op);
 void op_domainname(const struct op *op);
 
@@ -132,6 +160,10 @@ void op_ready(const struct op *op);
 void op_wait_start(const struct op *op);
 void op_hook(const struct op *op);
 
+/* seccomp.c */
+extern int seccomp_loaded;
+void op_seccomp(const struct op *op);
+
 /* exec.c */
 void op_lookup(const struct op *op);
 void op_exec(const struct op *op);
@@ -140,7 +172,28 @@ void op_exec(const struct op *op);
 void op_loopback_up(const struct op *op);
 void op_netns_socket(const struct op *op);
 
+/* console.c */
+int send_fd(int sock_fd, const char *name, int fd);
+void console_prepare(const struct op *ops, uint32_t nops);
+void console_parent_after_clone(void);
+int console_relaying(void);
+int console_relay(pid_t pid);
+void op_console(const struct op *op);
+
+/* mempolicy.c */
+void op_mempolicy(const struct op *op);
+/* userns.c: the parent's ops (before clone3), and the init's half of idmapped mounts */
+#define MAX_TREES 256
+void op_time_offsets(const struct op *op);
+void op_idmap_tree(const struct op *op);
+void op_attach_tree(const struct op *op);
+void close_trees(void);
+void wait_for_id_maps(pid_t init);
+void become_userns_root(int required);
+
 /* ops.c */
 int known_op(uint32_t code);
+int known_parent_op(uint32_t code);
+extern void (*const parent_handlers[])(const struct op *);
 
 #endif

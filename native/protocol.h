@@ -17,6 +17,7 @@ enum {
   MSG_PLAN = 1,
   MSG_CONTINUE = 2, /* answer to MSG_SYNC: [hook states...] */
   MSG_ABORT = 3,
+  MSG_IDMAPPED = 50, /* after MSG_PID of an init in a new user namespace: its id maps are written */
 };
 
 /* helper -> runts */
@@ -26,16 +27,18 @@ enum {
   MSG_SYNC = 103,  /* [name] */
   MSG_READY = 104, /* [] */
   MSG_NETNS = 160, /* [] then one byte with SCM_RIGHTS: [NETLINK_ROUTE socket, netns fd]; answered by MSG_CONTINUE */
+  MSG_SECCOMP_FD = 130, /* [] then one byte carrying the notify fd (SCM_RIGHTS) */
 };
 
-/* Ops. The first op of a plan must be OP_CLONE; the rest run in the
- * container init, in order. */
+/* Ops. A plan is the parent's ops (OP_TIME_OFFSETS, OP_IDMAP_TREE: run on the host
+ * before clone3), then OP_CLONE; the rest run in the container init, in order. */
 enum {
-  OP_CLONE = 1,        /* [flags, cgroupDir, stateDir, rootfs, foreground, initialCpuSet, (nsType, nsPath)...]
+  OP_CLONE = 1,        /* (or OP_JOIN) [flags, cgroupDir, stateDir, rootfs, foreground (1 wait | 2 subreaper), initialCpuSet, (nsType, nsPath)...]
                         * every path is opened (the rootfs tree cloned) before any setns */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
-  OP_ROOTFS = 4,       /* [propagation] make / private/slave, attach the rootfs tree at its path */
+  OP_ROOTFS = 4,       /* [propagation, cloneHere] make / private/slave, attach the rootfs tree at its path
+                        * (cloneHere: the init clones it, not the parent; rootless, in a new mount namespace) */
   OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks,
                           cover: if target existed, 1 give the new root its mode | 2 copy its contents in] */
   OP_BIND = 6,         /* [source, target, recursive, create] */
@@ -62,7 +65,8 @@ enum {
   OP_EXEC = 27,        /* [preserveFds, nargs, args..., env...] */
   OP_REMOUNT_ROOT_RO = 28, /* [] */
   OP_PERSONALITY = 29, /* [domain] */
-  OP_SECCOMP = 30,     /* [bpf bytes, flags] */
+  OP_SECCOMP = 30,     /* [bpf bytes, seccomp(2) flags]: with SECCOMP_FILTER_FLAG_NEW_LISTENER
+                        * the notify fd goes to runts (MSG_SECCOMP_FD) */
   OP_SCHED = 31,       /* [policy, priority, nice, flags, runtime, deadline, period] */
   OP_IOPRIO = 32,      /* [value] */
   OP_AFFINITY = 33,    /* [mask bytes] */
@@ -70,6 +74,29 @@ enum {
   OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
   OP_NETNS_SOCKET = 90, /* [] hand runts a NETLINK_ROUTE socket and an fd of the container's
                          * network namespace (MSG_NETNS), wait until it has configured it */
+  /* exec (join.c) */
+  OP_JOIN = 40,         /* [nsFlags, cgroupDir, initPid, initStartTime, foreground, initialCpuSet]
+                         * a plan's first op instead of OP_CLONE: the cgroup is opened on the host, the
+                         * init is pinned by a pidfd checked against its start time, then setns(pidfd,
+                         * nsFlags) joins all its namespaces at once; the cgroup namespace is joined by
+                         * the new process (CLONE_INTO_CGROUP is checked against the caller's) */
+  OP_PIDFD_SOCKET = 41, /* [path, name] the parent connects to path before any setns and sends the new
+                         * process's pidfd (CLONE_PIDFD) with SCM_RIGHTS, payload name (runc 1.2+) */
+  OP_LISTEN_PID = 42,   /* [] OP_EXEC sets LISTEN_PID to the process's own pid (socket activation) */
+  OP_CONSOLE = 50,     /* [mode, socketFd, height, width, mountConsole] the pty (bound onto /dev/console),
+                        * the process's controlling terminal and stdio; the master sent over the socket */
+  OP_MEMPOLICY = 51,   /* [mode | flags, node mask bytes] set_mempolicy (linux.memoryPolicy) */
+  /* user and time namespaces (userns.c) */
+  OP_TIME_OFFSETS = 80, /* parent: [offsets "clock secs nanosecs\n"...] unshare a time namespace for the init */
+  OP_IDMAP_TREE = 81,   /* parent: [source, recursive, idmapRecursive, uidmap, gidmap] an idmapped detached clone */
+  OP_ATTACH_TREE = 82,  /* [tree (n-th OP_IDMAP_TREE), target, create] */
+};
+
+/* OP_CONSOLE's mode */
+enum {
+  CONSOLE_SOCKET = 0,    /* socketFd is the console socket runts connected (--console-socket) */
+  CONSOLE_RELAY = 1,     /* foreground run: runts-init's parent relays runts's stdio */
+  CONSOLE_RELAY_RAW = 2, /* the same, with runts's stdin (a terminal) in raw mode */
 };
 
 #endif

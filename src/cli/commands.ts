@@ -24,6 +24,7 @@ const preserveFds: FlagSpec = { name: "preserve-fds", type: "number", default: 0
 const network: FlagSpec = { name: "network", type: "string", describe: "runts's networking: a bridge name (made if missing; default runts0) or none" };
 const publish: FlagSpec = { name: "publish", alias: ["p"], type: "string", multiple: true, describe: "publish a port: [hostIP:]hostPort:containerPort[/tcp|/udp] (repeatable)" };
 const ip: FlagSpec = { name: "ip", type: "string", describe: "fixed IPv4 address on the bridge" };
+const pidfdSocket: FlagSpec = { name: "pidfd-socket", type: "string", describe: "path to an AF_UNIX socket which will receive a pidfd of the process" };
 const format: FlagSpec = { name: "format", alias: ["f"], type: "string", default: "table", describe: "output format: table or json" };
 
 export const COMMANDS: CommandSpec[] = [
@@ -31,7 +32,7 @@ export const COMMANDS: CommandSpec[] = [
     name: "create",
     describe: "create a container (its process waits for `start`)",
     usage: "create [flags] <container-id>",
-    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, network, publish, ip],
+    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, network, publish, ip, pidfdSocket],
     load: () => import("./create.ts"),
   },
   {
@@ -55,10 +56,38 @@ export const COMMANDS: CommandSpec[] = [
       network,
       publish,
       ip,
+      pidfdSocket,
       { name: "detach", alias: ["d"], type: "boolean", describe: "detach from the container's process" },
+      { name: "no-subreaper", type: "boolean", describe: "do not reap the processes orphaned to runts (as PR_SET_CHILD_SUBREAPER)" },
       { name: "keep", type: "boolean", describe: "do not delete the container after it exits" },
     ],
     load: () => import("./run.ts"),
+  },
+  {
+    name: "exec",
+    describe: "run a new process inside a container",
+    usage: "exec [flags] <container-id> <command> [args...]  |  exec [flags] --process <process.json> <container-id>",
+    flags: [
+      consoleSocket,
+      pidFile,
+      preserveFds,
+      pidfdSocket,
+      { name: "process", alias: ["p"], type: "string", describe: "path to the process.json" },
+      { name: "detach", alias: ["d"], type: "boolean", describe: "detach from the process (return once it runs)" },
+      { name: "tty", alias: ["t"], type: "boolean", describe: "allocate a pseudo-TTY (not supported yet)" },
+      { name: "cwd", type: "string", describe: "current working directory in the container" },
+      { name: "env", alias: ["e"], type: "string", multiple: true, describe: "set an environment variable (NAME=VALUE), repeatable" },
+      { name: "user", alias: ["u"], type: "string", describe: "uid[:gid] to run as" },
+      { name: "additional-gids", alias: ["g"], type: "string", multiple: true, describe: "an additional gid, repeatable" },
+      { name: "cap", alias: ["c"], type: "string", multiple: true, describe: "add a capability to every set, repeatable" },
+      { name: "no-new-privs", type: "boolean", describe: "set no_new_privs for the process" },
+      { name: "process-label", type: "string", describe: "SELinux label of the process (not supported yet)" },
+      { name: "apparmor", type: "string", describe: "AppArmor profile of the process (not supported yet)" },
+      { name: "ignore-paused", type: "boolean", describe: "exec into a paused container (the process starts frozen)" },
+      { name: "cgroup", type: "string", multiple: true, describe: "sub-cgroup of the container's to run the process in" },
+    ],
+    stopAtPositional: true,
+    load: () => import("./exec.ts"),
   },
   {
     name: "state",
@@ -111,6 +140,13 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./resume.ts"),
   },
   {
+    name: "features",
+    describe: "show the OCI features this build of runts implements, as JSON",
+    usage: "features",
+    flags: [],
+    load: () => import("./features.ts"),
+  },
+  {
     name: "spec",
     describe: "write a new config.json into the bundle directory",
     usage: "spec [flags]",
@@ -121,12 +157,12 @@ export const COMMANDS: CommandSpec[] = [
 
 /** runc's global flags; they come before the command. */
 export const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: "root", type: "string", default: "/run/runts", describe: "directory for the containers' state" },
+  { name: "root", type: "string", describe: "directory for the containers' state (default /run/runts; rootless: $XDG_RUNTIME_DIR/runts)" },
   { name: "log", type: "string", describe: "log file (default: stderr only)" },
   { name: "log-format", type: "string", default: "text", describe: "log format: text or json" },
   { name: "debug", type: "boolean", describe: "enable debug logging" },
   { name: "systemd-cgroup", type: "boolean", describe: "use the systemd cgroup driver (not supported yet)" },
-  { name: "rootless", type: "string", default: "auto", describe: "rootless mode: true, false or auto (only false/auto as root)" },
+  { name: "rootless", type: "string", default: "auto", describe: "rootless mode: true, false or auto (rootless when not run as root)" },
   { name: "criu", type: "string", describe: "accepted for runc compatibility; checkpointing is not supported" },
   { name: "help", alias: ["h"], type: "boolean", describe: "show help" },
   { name: "version", alias: ["v"], type: "boolean", describe: "print the version" },

@@ -11,7 +11,6 @@ export function unsupported(args: Parsed, names: string[]): void {
 
 /** The flags `create` and `run` share. */
 export function createFlags(args: Parsed): Omit<CreateOptions, "foreground"> {
-  unsupported(args, ["console-socket"]);
   return {
     id: args.positionals[0]!,
     bundle: args.flags.bundle as string,
@@ -23,5 +22,7 @@ export function createFlags(args: Parsed): Omit<CreateOptions, "foreground"> {
       publish: args.flags.publish as string[],
       ip: args.flags.ip as string | undefined,
     },
+    consoleSocket: args.flags["console-socket"] as string | undefined,
+    pidfdSocket: args.flags["pidfd-socket"] as string | undefined,
   };
 }

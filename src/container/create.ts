@@ -1,21 +1,27 @@
 import { posix } from "node:path";
+import { rootlessCgroupDir } from "../cgroups/rootless.ts";
 import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, realpath, rename, writeText } from "../libc.ts";
+import { chmod, exists, O, readTextIfAny, realpath, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
+import { pathOwner } from "../rootless.ts";
+import { sendToAgent } from "../seccomp/listener.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
+import { writePidFile } from "../state/pid-file.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
-import { mkfifo } from "../sys.ts";
+import * as sys from "../sys.ts";
+import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
 import { networkRequest, type NetworkFlags } from "../network/request.ts";
+import { writeIdMaps } from "./id-maps.ts";
 
 export interface CreateOptions {
   id: string;
@@ -23,6 +29,11 @@ export interface CreateOptions {
   pidFile?: string;
   noPivot: boolean;
   preserveFds: number;
+  /** --console-socket: where the pty master of a detached process with a terminal goes. */
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  /** run --no-subreaper */
+  noSubreaper?: boolean;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
   /** --network, --publish, --ip (they replace the run.runts.* annotations). */
@@ -30,7 +41,16 @@ export interface CreateOptions {
 }
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
-export async function create(ctx: Context, o: CreateOptions): Promise<{ state: StoredState; launched: Launched }> {
+export interface Created {
+  state: StoredState;
+  launched: Launched;
+  /** runts-init relays runts's stdio through the container's pty (foreground, process.terminal). */
+  relay: boolean;
+  /** Puts runts's terminal back as it was (the relay makes it raw); a no-op without one. */
+  restoreTerminal(): void;
+}
+
+export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
   checkPreservedFds(o.preserveFds);
   const id = validateId(o.id);
   const bundle = posix.resolve(o.bundle);
@@ -38,18 +58,22 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
   const dir = new StateDir(ctx.root, id);
   dir.create();
   let state: StoredState | undefined;
+  let terminal: ConsoleSide | undefined;
   try {
     const spec = loadSpec(bundle);
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
     const rootfs = checkedRootfs(spec, bundle);
-    const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
-    ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
+    const v2Root = cgroup2Root();
+    let cgroupDir = cgroupDirFor(v2Root, spec.linux?.cgroupsPath, id);
+    if (ctx.rootless) cgroupDir = rootlessCgroupDir(cgroupDir, v2Root, spec.linux?.resources, process.geteuid?.() ?? 0, pathOwner);
+    ctx.log.debug(`create ${id}: cgroup ${cgroupDir || "none (rootless, not delegated)"}`);
+    const seccompModule = spec.linux?.seccomp ? await import("../seccomp/program.ts") : undefined;
+    const seccomp = seccompModule && (await seccompModule.seccompProgram(spec.linux!.seccomp!, ctx.root));
+    for (const w of seccomp?.warnings ?? []) ctx.log.warn(w);
     const netReq = networkRequest(spec.annotations, o.network, spec.linux?.namespaces);
     // Loaded only for a container that asks for runts's networking.
     const net = netReq && (await import("../network/attach.ts"));
-    // Before the plan, which mounts the generated /etc files; the state names the network
-    // before anything is reserved, so that every failure (and delete --force) releases it.
-    const s0: StoredState = {
+    const initial: StoredState = {
       ociVersion: spec.ociVersion,
       id,
       pid: 0,
@@ -61,51 +85,70 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       annotations: spec.annotations,
       cgroupDir: "",
       hooks: spec.hooks,
+      ...(seccomp && { seccomp: { flags: seccomp.program.flags, listener: seccomp.program.listener } }),
       creating: true,
     };
+    // Before the plan, which mounts the generated /etc files. The state names the network
+    // before anything is reserved (and no cgroup yet), so every failure, and delete --force
+    // of a killed create, releases it.
     let reserved: import("../network/attach.ts").Reserved | undefined;
     let etcOps: PlanOp[] = [];
     if (net && netReq) {
-      state = { ...s0, network: netReq.bridge };
+      state = { ...initial, network: netReq.bridge };
       dir.write(state);
       reserved = net.reserve(ctx.root, id, netReq, ctx.log);
       state.annotations = { ...spec.annotations, ...net.networkAnnotations(reserved) };
-      const name = spec.hostname ?? id;
-      etcOps = net.etcFileOps(dir.dir, name, reserved.allocation.ip, (spec.mounts ?? []).map((m) => posix.normalize(m.destination)), ctx.log);
+      const destinations = (spec.mounts ?? []).map((m) => posix.normalize(m.destination));
+      etcOps = net.etcFileOps(dir.dir, spec.hostname ?? id, reserved.allocation.ip, destinations, ctx.log);
     }
     const plan = planContainer(spec, {
       bundle,
       rootfs,
       stateDir: dir.dir,
       cgroupDir,
+      // Without a cgroup of its own a rootless container sees the caller's at /sys/fs/cgroup.
+      cgroupMountSource: cgroupDir || ownCgroupDir(v2Root),
+      rootless: ctx.rootless,
       foreground: o.foreground,
+      subreaper: !o.noSubreaper,
+      pidfdSocket: o.pidfdSocket,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
+      console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
       facts: hostFacts,
+      seccomp: seccomp?.program,
       ...(reserved && { network: { etcOps } }),
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
-    assertCgroupFree(cgroupDir);
-    state = { ...s0, ...state, cgroupDir };
+    if (cgroupDir) assertCgroupFree(cgroupDir);
+    state = { ...initial, ...state, cgroupDir };
+    if (seccomp) seccompModule!.storeProgram(dir.seccompPath, seccomp.program);
     dir.write(state);
-    createCgroup(cgroupDir);
-    mkfifo(dir.fifoPath, 0o622);
+    if (cgroupDir) createCgroup(cgroupDir);
+    sys.mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
     const s = state;
+    terminal = consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
     const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
+      consoleSocket: terminal.fd,
       log: ctx.log,
+      newUserNamespace: plan.idMaps !== undefined,
       onPid(pid) {
         ctx.log.debug(`create ${id}: container init pid ${pid}`);
         s.pid = pid;
         s.pidStartTime = processStartTime(pid) ?? "";
         dir.write(s);
+        if (plan.idMaps) writeIdMaps(pid, plan.idMaps, { euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 });
         if (plan.oomScoreAdj !== undefined) {
           const file = `/proc/${pid}/oom_score_adj`;
           wrapSys("set oom_score_adj", file, () => writeText(file, String(plan.oomScoreAdj), O.WRONLY));
         }
+      },
+      onSeccompFd(fd) {
+        sendToAgent(seccomp!.program.listener!, fd, s.pid, hookState(s, "creating"));
       },
       onSync(name) {
         if (name !== SYNC_CREATE_RUNTIME) throw new RuntsError("sync", name, 0, "unknown sync point");
@@ -125,12 +168,21 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     ctx.log.debug(`create ${id}: created, waiting on exec.fifo`);
     if (o.pidFile) writePidFile(o.pidFile, state.pid);
     dir.unlock();
-    return { state, launched };
+    return { state, launched, relay: plan.relay !== undefined, restoreTerminal: terminal.restoreTerminal };
   } catch (err) {
     if (state) destroy(state, ctx.root);
     dir.remove();
+    terminal?.restoreTerminal();
     throw err;
+  } finally {
+    terminal?.close();
   }
+}
+
+/** The cgroup v2 directory runts itself is in ("0::/path" in /proc/self/cgroup). */
+function ownCgroupDir(v2Root: string): string {
+  const line = readTextIfAny("/proc/self/cgroup")?.split("\n").find((l) => l.startsWith("0::"));
+  return `${v2Root}${line ? line.slice(3).replace(/\/$/, "") : ""}`;
 }
 
 /**
@@ -151,17 +203,4 @@ function checkedRootfs(spec: Parameters<typeof rootfsPath>[0], bundle: string): 
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
   return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
-}
-
-/**
- * Writes a pid file atomically (managers read it as soon as it appears). The temporary file is
- * created exclusively and never through a symlink: whoever can write the pid file's directory
- * must not make root write elsewhere (runc opens it O_EXCL too); rename replaces a symlink at
- * the pid file's own name rather than following it.
- */
-function writePidFile(path: string, pid: number): void {
-  const abs = posix.resolve(path);
-  const tmp = posix.join(posix.dirname(abs), `.${posix.basename(abs)}.${process.pid}.tmp`);
-  wrapSys("write pid file", tmp, () => writeText(tmp, String(pid), O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW));
-  wrapSys("write pid file", abs, () => rename(tmp, abs));
 }

@@ -10,11 +10,13 @@ export const Msg = {
   PLAN: 1,
   CONTINUE: 2,
   ABORT: 3,
+  IDMAPPED: 50,
   PID: 101,
   ERROR: 102,
   SYNC: 103,
   READY: 104,
   NETNS: 160,
+  SECCOMP_FD: 130,
 } as const;
 
 export const Op = {
@@ -54,7 +56,31 @@ export const Op = {
   MKDIR: 34,
   LOOPBACK_UP: 35,
   NETNS_SOCKET: 90,
+  JOIN: 40,
+  PIDFD_SOCKET: 41,
+  LISTEN_PID: 42,
+  CONSOLE: 50,
+  MEMPOLICY: 51,
+  TIME_OFFSETS: 80,
+  IDMAP_TREE: 81,
+  ATTACH_TREE: 82,
 } as const;
+
+/** OP_CONSOLE's mode. */
+export const ConsoleMode = {
+  /** The master goes to the console socket runts connected (--console-socket). */
+  SOCKET: 0,
+  /** Foreground: runts-init's parent relays runts's stdio through the pty. */
+  RELAY: 1,
+  /** The same, with runts's stdin (a terminal) in raw mode. */
+  RELAY_RAW: 2,
+} as const;
+
+/** The fds runts-init starts with: stdio, the --preserve-fds ones, then these. */
+export const helperFd = {
+  control: (preserveFds: number) => 3 + preserveFds,
+  consoleSocket: (preserveFds: number) => 4 + preserveFds,
+};
 
 export type OpName = keyof typeof Op;
 

@@ -7,6 +7,7 @@ import { formatIpv4, freeSubnet, parseIpv4, parseSubnet, routesOf } from "../../
 import { tableCommands } from "../../src/network/nft.ts";
 import { networkRequest, type NetworkFlags } from "../../src/network/request.ts";
 import { planContainer } from "../../src/plan/container.ts";
+import { planContext } from "../lib/plan-context.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import type { Spec } from "../../src/spec/types.ts";
 
@@ -177,8 +178,7 @@ describe("/etc files", () => {
 
 describe("plan", () => {
   test("NETNS_SOCKET right after CLONE and the /etc bind mounts after the config's mounts, only when asked", () => {
-    const facts = { kind: () => "dir" as const, lastCap: () => 40, exists: () => true, readInRoot: () => undefined };
-    const base = { bundle: "/b", rootfs: "/b/rootfs", stateDir: "/s", cgroupDir: "/c", foreground: false, noPivot: false, preserveFds: 0, facts };
+    const base = planContext();
     const spec = defaultSpec() as unknown as Spec;
     spec.process!.args = ["/bin/true"];
     spec.process!.terminal = false;
@@ -186,6 +186,7 @@ describe("plan", () => {
     const etc = { op: "BIND" as const, args: ["/s/hosts", "/etc/hosts", 0, 2] };
     const ops = planContainer(spec, { ...base, network: { etcOps: [etc] } }).ops;
     expect(ops[1]!.op).toBe("NETNS_SOCKET");
+    expect(ops[2]!.op).toBe("ROOTFS");
     const at = ops.indexOf(etc);
     const lastConfigMount = ops.map((o) => o.origin ?? "").lastIndexOf(ops.filter((o) => o.origin?.startsWith("mounts[")).at(-1)!.origin!);
     expect(at).toBeGreaterThan(lastConfigMount);
