@@ -24,23 +24,7 @@ void op_netns_socket(const struct op *op) {
   fds[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (fds[1] < 0) fail("open network namespace", "/proc/self/ns/net", errno, NULL);
   send_msg(MSG_NETNS, 0, NULL, NULL);
-  char byte = 0;
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    char buf[CMSG_SPACE(sizeof fds)];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof fds);
-  memcpy(CMSG_DATA(c), fds, sizeof fds);
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) fail("send network namespace socket", "", errno, NULL);
+  if (send_fd(sock, "n", fds[0]) < 0 || send_fd(sock, "n", fds[1]) < 0) fail("send network namespace socket", "", errno, NULL);
   close(fds[0]);
   close(fds[1]);
   struct op reply;

@@ -26,7 +26,7 @@ enum {
   MSG_ERROR = 102, /* [op, path, errno, detail, index of the op in the plan] */
   MSG_SYNC = 103,  /* [name] */
   MSG_READY = 104, /* [] */
-  MSG_NETNS = 160, /* [] then one byte with SCM_RIGHTS: [NETLINK_ROUTE socket, netns fd]; answered by MSG_CONTINUE */
+  MSG_NETNS = 160, /* [] then two bytes, each carrying an fd (SCM_RIGHTS): the NETLINK_ROUTE socket, the netns; answered by MSG_CONTINUE */
   MSG_SECCOMP_FD = 130, /* [] then one byte carrying the notify fd (SCM_RIGHTS) */
 };
 

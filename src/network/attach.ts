@@ -16,7 +16,8 @@ import * as nl from "./netlink.ts";
 import { publishBatch } from "./nft-netlink.ts";
 import { tableName } from "./nft.ts";
 import { ANNOTATION, type NetworkRequest } from "./request.ts";
-import { closeFd, openNfnl, openRtnl, receiveFds, Rtnl } from "./rtnl.ts";
+import { closeFd, openNfnl, openRtnl, Rtnl } from "./rtnl.ts";
+import { receiveFd } from "../sys.ts";
 
 export interface Reserved {
   allocation: Allocation;
@@ -98,7 +99,14 @@ function publish(a: Allocation): void {
  * namespace), eth0's address, link and default route, then the published ports.
  */
 export function configure(sock: number, r: Reserved): void {
-  const [nlFd, nsFd] = receiveFds(sock, 2) as [number, number];
+  const nlFd = receiveFd(sock, "network namespace socket");
+  let nsFd: number;
+  try {
+    nsFd = receiveFd(sock, "network namespace");
+  } catch (err) {
+    closeFd(nlFd);
+    throw err;
+  }
   const a = r.allocation;
   const host = openRtnl();
   const inside = new Rtnl(nlFd, "container");

@@ -1,8 +1,8 @@
-// Netlink sockets in-process (bun:ffi on libc): the host's NETLINK_ROUTE socket, and the one
-// runts-init opens in the container's network namespace and passes over the control
-// socket (SCM_RIGHTS). Messages are built in netlink.ts. A dlopen of its own, not libc.ts's:
+// Netlink sockets in-process (bun:ffi on libc): the host's NETLINK_ROUTE and NETLINK_NETFILTER
+// sockets, and requests on the one runts-init opens in the container's network namespace
+// (attach.ts receives it). Messages are built in netlink.ts and nft-netlink.ts. A dlopen of its own, not libc.ts's:
 // that one is compiled by every command, these symbols only by networked creates and deletes.
-import { dlopen, ptr, read as peek } from "bun:ffi";
+import { dlopen, read as peek } from "bun:ffi";
 import { RuntsError } from "../errors.ts";
 import { linkIndex, parseReplies, type Reply } from "./netlink.ts";
 import * as nl from "./netlink.ts";
@@ -12,7 +12,6 @@ function load() {
     socket: { args: ["i32", "i32", "i32"], returns: "i32" },
     send: { args: ["i32", "ptr", "u64", "i32"], returns: "i64" },
     recv: { args: ["i32", "ptr", "u64", "i32"], returns: "i64" },
-    recvmsg: { args: ["i32", "ptr", "i32"], returns: "i64" },
     close: { args: ["i32"], returns: "i32" },
     __errno_location: { args: [], returns: "ptr" },
   }).symbols;
@@ -144,43 +143,6 @@ export class Rtnl {
 }
 
 const ENODEV = 19;
-
-const SOL_SOCKET = 1;
-const SCM_RIGHTS = 1;
-const MSG_CMSG_CLOEXEC = 0x40000000;
-
-/**
- * Receives the fds runts-init sends on the control socket after a MSG_NETNS frame: one
- * byte of data with SCM_RIGHTS. They arrive close-on-exec.
- */
-export function receiveFds(sock: number, count: number): number[] {
-  const data = new Uint8Array(1);
-  const iov = new BigUint64Array([BigInt(ptr(data)), 1n]);
-  const controlLen = 16 + align8(4 * count);
-  const control = new Uint8Array(controlLen);
-  const msg = new BigUint64Array(7);
-  msg[2] = BigInt(ptr(iov));
-  msg[3] = 1n;
-  msg[4] = BigInt(ptr(control));
-  msg[5] = BigInt(controlLen);
-  for (;;) {
-    const n = Number(c().recvmsg(sock, msg, MSG_CMSG_CLOEXEC));
-    if (n >= 0) {
-      if (n === 0) throw new RuntsError("receive network namespace socket", "", 0, "runts-init closed the socket");
-      break;
-    }
-    const e = errno();
-    if (e !== EINTR) throw new RuntsError("receive network namespace socket", "", e);
-  }
-  const view = new DataView(control.buffer);
-  const len = Number(view.getBigUint64(0, true));
-  if (Number(msg[5]) < 16 || view.getInt32(8, true) !== SOL_SOCKET || view.getInt32(12, true) !== SCM_RIGHTS || len !== 16 + 4 * count) {
-    throw new RuntsError("receive network namespace socket", "", 0, "runts-init sent no file descriptors");
-  }
-  return Array.from({ length: count }, (_, i) => view.getInt32(16 + 4 * i, true));
-}
-
-const align8 = (n: number): number => (n + 7) & ~7;
 
 export function closeFd(fd: number): void {
   c().close(fd);
