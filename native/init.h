@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -174,6 +175,7 @@ void op_unshare_cgroupns(const struct op *op);
 void cgroup_join_prepare(const struct op *ops, uint32_t nops);
 void cgroup_join(void);
 void cgroup_join_close(void);
+void op_netns_socket(const struct op *op);
 
 /* console.c */
 int send_fd(int sock_fd, const char *name, int fd);

@@ -40,6 +40,7 @@ void (*const handlers[])(const struct op *) = {
     [OP_LOOPBACK_UP] = op_loopback_up,
     [OP_CGROUP_JOIN] = op_parent_side,
     [OP_UNSHARE_CGROUPNS] = op_unshare_cgroupns,
+    [OP_NETNS_SOCKET] = op_netns_socket,
     [OP_PIDFD_SOCKET] = op_parent_side,
     [OP_LISTEN_PID] = op_listen_pid,
     [OP_CONSOLE] = op_console,

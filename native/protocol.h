@@ -26,6 +26,7 @@ enum {
   MSG_ERROR = 102, /* [op, path, errno, detail, index of the op in the plan] */
   MSG_SYNC = 103,  /* [name] */
   MSG_READY = 104, /* [] */
+  MSG_NETNS = 160, /* [] then two bytes, each carrying an fd (SCM_RIGHTS): the NETLINK_ROUTE socket, the netns; answered by MSG_CONTINUE */
   MSG_SECCOMP_FD = 130, /* [] then one byte carrying the notify fd (SCM_RIGHTS) */
 };
 
@@ -74,6 +75,8 @@ enum {
   OP_CGROUP_JOIN = 70, /* [tasks paths...] opened by the parent (main.c) before any setns; the
                         * init writes itself to each as its first step (cgroup v1) */
   OP_UNSHARE_CGROUPNS = 71, /* [] the init's new cgroup namespace, made once it is in its v1 cgroups */
+  OP_NETNS_SOCKET = 90, /* [] hand runts a NETLINK_ROUTE socket and an fd of the container's
+                         * network namespace (MSG_NETNS), wait until it has configured it */
   /* exec (join.c) */
   OP_JOIN = 40,         /* [nsFlags, cgroupDir, initPid, initStartTime, foreground, initialCpuSet]
                          * a plan's first op instead of OP_CLONE: the cgroup is opened on the host, the

@@ -85,7 +85,8 @@ async function cachedCopy(addon: Blob & { name: string }): Promise<string | unde
 
 const base = (name: string): string => name.slice(0, name.lastIndexOf("-"));
 
-const koffi = await loadKoffi();
+/** Also runts's networking's, for libnftables (src/network/nftables.ts). */
+export const koffi = await loadKoffi();
 
 interface Libc {
   socket(domain: number, type: number, protocol: number): number;

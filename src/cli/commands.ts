@@ -21,6 +21,9 @@ const consoleSocket: FlagSpec = { name: "console-socket", type: "string", descri
 const noPivot: FlagSpec = { name: "no-pivot", type: "boolean", describe: "do not use pivot_root (for a rootfs on ramdisk)" };
 const noNewKeyring: FlagSpec = { name: "no-new-keyring", type: "boolean", describe: "do not create a new session keyring" };
 const preserveFds: FlagSpec = { name: "preserve-fds", type: "number", default: 0, describe: "pass N additional file descriptors (3..3+N-1) to the container" };
+const network: FlagSpec = { name: "network", type: "string", describe: "runts's networking: a bridge name (made if missing; default runts0) or none" };
+const publish: FlagSpec = { name: "publish", alias: ["p"], type: "string", multiple: true, describe: "publish a port: [hostIP:]hostPort:containerPort[/tcp|/udp] (repeatable)" };
+const ip: FlagSpec = { name: "ip", type: "string", describe: "fixed IPv4 address on the bridge" };
 const pidfdSocket: FlagSpec = { name: "pidfd-socket", type: "string", describe: "path to an AF_UNIX socket which will receive a pidfd of the process" };
 const format: FlagSpec = { name: "format", alias: ["f"], type: "string", default: "table", describe: "output format: table or json" };
 
@@ -29,7 +32,7 @@ export const COMMANDS: CommandSpec[] = [
     name: "create",
     describe: "create a container (its process waits for `start`)",
     usage: "create [flags] <container-id>",
-    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, pidfdSocket],
+    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, network, publish, ip, pidfdSocket],
     load: () => import("./create.ts"),
   },
   {
@@ -50,6 +53,9 @@ export const COMMANDS: CommandSpec[] = [
       noPivot,
       noNewKeyring,
       preserveFds,
+      network,
+      publish,
+      ip,
       pidfdSocket,
       { name: "detach", alias: ["d"], type: "boolean", describe: "detach from the container's process" },
       { name: "no-subreaper", type: "boolean", describe: "do not reap the processes orphaned to runts (as PR_SET_CHILD_SUBREAPER)" },

@@ -17,6 +17,11 @@ export function createFlags(args: Parsed): Omit<CreateOptions, "foreground"> {
     pidFile: args.flags["pid-file"] as string | undefined,
     noPivot: args.flags["no-pivot"] === true,
     preserveFds: args.flags["preserve-fds"] as number,
+    network: {
+      network: args.flags.network as string | undefined,
+      publish: args.flags.publish as string[],
+      ip: args.flags.ip as string | undefined,
+    },
     consoleSocket: args.flags["console-socket"] as string | undefined,
     pidfdSocket: args.flags["pidfd-socket"] as string | undefined,
   };

@@ -11,7 +11,7 @@ const ENOENT = 2;
 function containerIds(root: string, rootGiven: boolean): string[] {
   try {
     return listDir(root)
-      .filter((e) => e.dir)
+      .filter((e) => e.dir && !e.name.startsWith("."))
       .map((e) => e.name)
       .sort();
   } catch (err) {
@@ -41,8 +41,11 @@ const handler: Handler = (args, ctx) => {
     // runc marshals an empty Go slice: null.
     writeStdout(`${states.length ? JSON.stringify(states) : "null"}\n`);
   } else if (args.flags.format === "table") {
-    const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
-    for (const s of states) rows.push([s.id, s.pid, s.status, s.bundle, s.created, s.owner].map(String));
+    // The IP column (runts's networking) only when a container has one: runc's table otherwise.
+    const ipOf = (s: (typeof states)[number]) => (s.annotations as Record<string, string> | undefined)?.["run.runts.ip"] ?? "";
+    const withIp = states.some((s) => ipOf(s));
+    const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER", ...(withIp ? ["IP"] : [])]];
+    for (const s of states) rows.push([s.id, s.pid, s.status, s.bundle, s.created, s.owner, ...(withIp ? [ipOf(s)] : [])].map(String));
     writeStdout(table(rows));
   } else {
     throw new RuntsError("list", "", 0, `invalid format option ${JSON.stringify(args.flags.format)} (table or json)`);

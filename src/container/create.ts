@@ -8,6 +8,7 @@ import { containerCgroupPath } from "../cgroups/path.ts";
 import { planResources, type Resources } from "../cgroups/resources.ts";
 import { rootlessCgroupDir } from "../cgroups/rootless.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
+import type { PlanOp } from "../helper/protocol.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
 import { chmod, exists, isatty, mkfifo, O, readText, readTextIfAny, realpath, writeText } from "../libc.ts";
@@ -23,6 +24,7 @@ import { processStartTime } from "../state/status.ts";
 import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
+import { networkRequest, type NetworkFlags } from "../network/request.ts";
 import { writeIdMaps } from "./id-maps.ts";
 
 export interface CreateOptions {
@@ -38,6 +40,8 @@ export interface CreateOptions {
   noSubreaper?: boolean;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
+  /** --network, --publish, --ip (they replace the run.runts.* annotations). */
+  network: NetworkFlags;
 }
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
@@ -77,6 +81,38 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     for (const w of seccomp?.warnings ?? []) ctx.log.warn(w);
     // koffi (SCM_RIGHTS) only for a container with a seccomp agent.
     const agent = seccomp?.program.listener ? await import("../seccomp/listener.ts") : undefined;
+    const netReq = networkRequest(spec.annotations, o.network, spec.linux?.namespaces);
+    // Loaded only for a container that asks for runts's networking.
+    const net = netReq && (await import("../network/attach.ts"));
+    const initial: StoredState = {
+      ociVersion: spec.ociVersion,
+      id,
+      pid: 0,
+      pidStartTime: "",
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: ownerName(),
+      annotations: spec.annotations,
+      cgroupDir: "",
+      resources: spec.linux?.resources,
+      hooks: spec.hooks,
+      ...(seccomp && { seccomp: { flags: seccomp.program.flags, listener: seccomp.program.listener } }),
+      creating: true,
+    };
+    // Before the plan, which mounts the generated /etc files. The state names the network
+    // before anything is reserved (and no cgroup yet), so every failure, and delete --force
+    // of a killed create, releases it.
+    let reserved: import("../network/attach.ts").Reserved | undefined;
+    let etcOps: PlanOp[] = [];
+    if (net && netReq) {
+      state = { ...initial, network: netReq.bridge };
+      dir.write(state);
+      reserved = net.reserve(ctx.root, id, netReq, ctx.log);
+      state.annotations = { ...spec.annotations, ...net.networkAnnotations(reserved) };
+      const destinations = (spec.mounts ?? []).map((m) => posix.normalize(m.destination));
+      etcOps = net.etcFileOps(dir.dir, spec.hostname ?? id, reserved.allocation.ip, destinations, ctx.log);
+    }
     const plan = planContainer(spec, {
       bundle,
       rootfs,
@@ -95,26 +131,12 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       console: { socket: o.consoleSocket, stdinIsTty: isatty(0) },
       facts: hostFacts,
       seccomp: seccomp?.program,
+      ...(reserved && { network: { etcOps } }),
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
     cgroups.assertFree();
-    state = {
-      ociVersion: spec.ociVersion,
-      id,
-      pid: 0,
-      pidStartTime: "",
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      owner: ownerName(),
-      annotations: spec.annotations,
-      ...cgroupPaths,
-      resources: spec.linux?.resources,
-      hooks: spec.hooks,
-      ...(seccomp && { seccomp: { flags: seccomp.program.flags, listener: seccomp.program.listener } }),
-      creating: true,
-    };
+    state = { ...initial, ...state, ...cgroupPaths };
     if (seccomp) seccompModule!.storeProgram(dir.seccompPath, seccomp.program);
     dir.write(state);
     cgroups.create();
@@ -155,6 +177,11 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
         runHooks("createRuntime", spec.hooks?.createRuntime, hs);
         return [JSON.stringify(hookState(s, "creating")), JSON.stringify(hookState(s, "created"))];
       },
+      onNetns(sock) {
+        if (!net || !reserved) throw new RuntsError("network setup", "", 0, "runts-init asked for it, but the plan has none");
+        net.configure(sock, reserved);
+        ctx.log.debug(`create ${id}: eth0 ${reserved.allocation.ip} configured`);
+      },
     });
     delete state.creating;
     dir.write(state);
@@ -163,7 +190,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     dir.unlock();
     return { state, launched, relay: plan.relay !== undefined, restoreTerminal: terminal.restoreTerminal };
   } catch (err) {
-    if (state) destroy(state);
+    if (state) destroy(state, ctx.root);
     dir.remove();
     terminal?.restoreTerminal();
     throw err;

@@ -1,9 +1,13 @@
 import { cgroupsOf } from "../cgroups/driver.ts";
+import { detach } from "../network/detach.ts";
 import type { StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
 
-/** Kills whatever is left of a container and removes its cgroups (not its state directory). */
-export function destroy(s: StoredState): void {
+/**
+ * Kills whatever is left of a container and removes its cgroups and its network (not its
+ * state directory).
+ */
+export function destroy(s: StoredState, root: string): void {
   const cgroups = cgroupsOf(s);
   if (s.cgroupDir || s.cgroupV1) {
     cgroups.remove();
@@ -12,4 +16,5 @@ export function destroy(s: StoredState): void {
       process.kill(s.pid, "SIGKILL");
     } catch {}
   }
+  if (s.network) detach(root, s.id);
 }

@@ -230,7 +230,7 @@ function removeLocked(ctx: Context, o: Opened, force: boolean): void {
   if ((o.status === "running" || o.status === "paused") && !force) {
     throw new RuntsError("delete", id, 0, `cannot delete a ${o.status} container without --force`);
   }
-  destroy(o.state);
+  destroy(o.state, ctx.root);
   if (o.status !== "creating" || o.state.pid > 0) {
     runHooks("poststop", o.state.hooks?.poststop, hookState(o.state, "stopped"), (m) => ctx.log.warn(m));
   }

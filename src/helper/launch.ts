@@ -27,6 +27,8 @@ export interface LaunchOptions {
   newUserNamespace?: boolean;
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onSync(name: string): string[];
+  /** Called at MSG_NETNS with the control socket, on which runts-init sends its fds next. */
+  onNetns?(sock: number): void;
   /** Called with the container's seccomp notify fd (closed after it returns). */
   onSeccompFd?(fd: number): void;
   /**
@@ -144,6 +146,11 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
           writeAll(ours, encodeFrame(Msg.CONTINUE, data));
           break;
         }
+        case Msg.NETNS:
+          if (!opts.onNetns) throw new RuntsError("read from runts-init", "", 0, "unexpected network namespace socket");
+          opts.onNetns(ours);
+          writeAll(ours, encodeFrame(Msg.CONTINUE, []));
+          break;
         case Msg.SECCOMP_FD: {
           // koffi, only for a container with a seccomp agent.
           const fd = (await import("../sys.ts")).receiveFd(ours, "runts-init socket");

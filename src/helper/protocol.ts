@@ -15,6 +15,7 @@ export const Msg = {
   ERROR: 102,
   SYNC: 103,
   READY: 104,
+  NETNS: 160,
   SECCOMP_FD: 130,
 } as const;
 
@@ -56,6 +57,7 @@ export const Op = {
   LOOPBACK_UP: 35,
   CGROUP_JOIN: 70,
   UNSHARE_CGROUPNS: 71,
+  NETNS_SOCKET: 90,
   JOIN: 40,
   PIDFD_SOCKET: 41,
   LISTEN_PID: 42,

@@ -45,6 +45,8 @@ export interface CreateContext {
   /** --pidfd-socket: the helper sends the init's pidfd there. */
   pidfdSocket?: string;
   facts: HostFacts;
+  /** runts's networking (src/network): the bind mounts of the generated /etc files. */
+  network?: { etcOps: PlanOp[] };
   /** linux.seccomp compiled (src/seccomp/program.ts); required when the config has it. */
   seccomp?: SeccompProgram;
 }
@@ -155,9 +157,12 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     ...(ctx.cgroupJoin?.length ? [{ op: "CGROUP_JOIN" as const, args: ctx.cgroupJoin }] : []),
     ...(lateCgroupns ? [{ op: "UNSHARE_CGROUPNS" as const, args: [] }] : []),
     ...(ctx.pidfdSocket !== undefined ? [{ op: "PIDFD_SOCKET" as const, args: [ctx.pidfdSocket, "standard"] }] : []),
+    // runts configures eth0 through the socket this op hands it, before the rootfs.
+    ...(ctx.network ? [{ op: "NETNS_SOCKET" as const, args: [] }] : []),
     // A rootless runts-init cannot clone the rootfs on the host; the init can in its new mount namespace.
     { op: "ROOTFS", args: [propagation.initial, ctx.rootless && ns.cloneFlags & CLONE_FLAGS.mount ? 1 : 0] },
     ...mounts.ops,
+    ...(ctx.network?.etcOps ?? []),
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
     { op: "MKDIR", args: [containerPath(spec.process!.cwd), 0o755] },
   ];

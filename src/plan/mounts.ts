@@ -46,7 +46,7 @@ export const ATTR = {
 } as const;
 
 /** How runts-init opens a mount target (native/init.h TARGET_*). */
-const TARGET = { DIR: 1, FILE: 2, NO_SYMLINKS: 4 } as const;
+export const TARGET = { DIR: 1, FILE: 2, NO_SYMLINKS: 4 } as const;
 
 /** What runts-init does with the directory a new tmpfs covers, if there was one (OP_MOUNT). */
 export const COVER = { MODE: 1, CONTENTS: 2 } as const;

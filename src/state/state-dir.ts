@@ -28,6 +28,8 @@ export interface StoredState {
   /** linux.resources as last applied (create, then update), for `update` to merge into. */
   resources?: Record<string, unknown>;
   hooks?: Partial<Record<HookName, Hook[]>>;
+  /** The bridge of runts's networking (src/network), set before any address is reserved. */
+  network?: string;
   /**
    * linux.seccomp as loaded into the init: seccomp(2) flags and the agent; the compiled
    * program is <dir>/seccomp.bpf (SECCOMP_BPF). An exec'd process gets the same filter.

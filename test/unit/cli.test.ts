@@ -10,7 +10,7 @@ describe("parseFlags", () => {
   test("runc call forms: --flag value, --flag=value, single-dash long names, short aliases", () => {
     const create = flagsOf("create");
     expect(parseFlags(["--bundle", "/b", "--pid-file=/p", "id1"], create)).toEqual({
-      flags: { bundle: "/b", "pid-file": "/p", "preserve-fds": 0 },
+      flags: { bundle: "/b", "pid-file": "/p", "preserve-fds": 0, publish: [] },
       positionals: ["id1"],
     });
     expect(parseFlags(["-bundle", "/b", "id1"], create).flags.bundle).toBe("/b");
