@@ -13,7 +13,7 @@ import { processStartTime } from "../state/status.ts";
 import { sleepMs } from "../sleep.ts";
 import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
-import { waitForwarding } from "./forward.ts";
+import { SignalForwarder } from "./forward.ts";
 import { withContainer } from "./lifecycle.ts";
 import { hookState } from "../hooks.ts";
 
@@ -141,30 +141,37 @@ async function launchAndWait(
   onPid: (pid: number) => void,
 ): Promise<number> {
   let pid = 0;
-  const launched = await launch(plan.ops, {
-    preserveFds: passFds,
-    consoleSocket: terminal.fd,
-    log: ctx.log,
-    until: "exec",
-    onPid(p) {
-      pid = p;
-      onPid(pid);
-      ctx.log.debug(`exec ${o.id}: process pid ${pid}`);
-      if (proc.oomScoreAdj !== undefined) {
-        const file = `/proc/${pid}/oom_score_adj`;
-        wrapSys("set oom_score_adj", file, () => writeText(file, String(proc.oomScoreAdj), O.WRONLY));
-      }
-    },
-    onSync(name) {
-      throw new RuntsError("sync", name, 0, "unexpected sync point in an exec plan");
-    },
-    onSeccompFd(fd) {
-      toAgent(fd, pid);
-    },
-  });
+  // With a terminal the relay resizes the pty on SIGWINCH; the kernel tells the process.
+  const forwarder = o.detach ? undefined : new SignalForwarder(plan.relay ? ["SIGWINCH"] : []);
+  let launched: Awaited<ReturnType<typeof launch>>;
+  try {
+    launched = await launch(plan.ops, {
+      preserveFds: passFds,
+      consoleSocket: terminal.fd,
+      log: ctx.log,
+      until: "exec",
+      onPid(p) {
+        pid = p;
+        onPid(pid);
+        ctx.log.debug(`exec ${o.id}: process pid ${pid}`);
+        if (proc.oomScoreAdj !== undefined) {
+          const file = `/proc/${pid}/oom_score_adj`;
+          wrapSys("set oom_score_adj", file, () => writeText(file, String(proc.oomScoreAdj), O.WRONLY));
+        }
+      },
+      onSync(name) {
+        throw new RuntsError("sync", name, 0, "unexpected sync point in an exec plan");
+      },
+      onSeccompFd(fd) {
+        toAgent(fd, pid);
+      },
+    });
+  } catch (err) {
+    forwarder?.stop();
+    throw err;
+  }
   terminal.close();
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
-  if (o.detach) return 0;
-  // With a terminal the relay resizes the pty on SIGWINCH; the kernel tells the process.
-  return waitForwarding(launched.pid, launched.exited, plan.relay ? ["SIGWINCH"] : []);
+  if (!forwarder) return 0;
+  return forwarder.forwardUntil(launched.pid, launched.exited);
 }
