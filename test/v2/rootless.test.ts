@@ -97,8 +97,7 @@ describe("rootless runts with a delegated cgroup v2 subtree", () => {
     expect(leftovers(id, path.join(home, "xdg/runts"))).toEqual([]);
   });
 
-  // Needs linux.resources.pids from the cgroups branch (src/cgroups drivers): flip to test() once merged.
-  test.todo("linux.resources.pids.limit is honoured in the delegated cgroup", () => {
+  test("linux.resources.pids.limit is honoured in the delegated cgroup", () => {
     const id = uniqueId("rl2");
     ids.push(id);
     // The forks run in a subshell: a shell that fails to fork exits, and the pid namespace's init must stay.
