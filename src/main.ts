@@ -1,4 +1,5 @@
 // runts entry point: global flags, then one command. Hot commands load only what they use.
+import { splitCommandLine } from "./cli/argv.ts";
 import { COMMANDS, GLOBAL_FLAGS } from "./cli/commands.ts";
 import { parseFlags, UsageError } from "./cli/flags.ts";
 import { RuntsError } from "./errors.ts";
@@ -9,8 +10,8 @@ export const VERSION = "0.1.0";
 const SPEC_VERSION = "1.2.0";
 
 async function main(argv: string[]): Promise<number> {
-  const cmdIndex = argv.findIndex((a, i) => !a.startsWith("-") && !isFlagValue(argv, i));
-  const global = parseFlags(cmdIndex < 0 ? argv : argv.slice(0, cmdIndex), GLOBAL_FLAGS);
+  const line = splitCommandLine(argv);
+  const global = parseFlags(line.global, GLOBAL_FLAGS);
   const format = global.flags["log-format"] as string;
   if (format !== "text" && format !== "json") {
     throw new UsageError(`--log-format must be text or json, not ${JSON.stringify(format)}`);
@@ -20,8 +21,7 @@ async function main(argv: string[]): Promise<number> {
     writeStdout(`runts version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
     return 0;
   }
-  const name = cmdIndex < 0 ? undefined : argv[cmdIndex];
-  const rest = cmdIndex < 0 ? [] : argv.slice(cmdIndex + 1);
+  const { name, rest } = line;
   if (global.flags.help || !name || rest.includes("--help") || rest.includes("-h")) {
     const { printHelp } = await import("./cli/help.ts");
     return printHelp(name);
@@ -44,14 +44,6 @@ async function main(argv: string[]): Promise<number> {
 function absoluteRoot(root: string): string {
   const abs = root.startsWith("/") ? root : `${process.cwd()}/${root}`;
   return abs.replace(/\/+$/, "") || "/";
-}
-
-/** Global flags that take a value: `--root /x create` must not read /x as the command. */
-function isFlagValue(argv: string[], i: number): boolean {
-  const prev = argv[i - 1];
-  if (!prev || prev.includes("=")) return false;
-  const name = prev.replace(/^--?/, "");
-  return GLOBAL_FLAGS.some((f) => f.type !== "boolean" && (f.name === name || f.alias?.includes(name)));
 }
 
 function errorMessage(err: unknown, cmd: string): string {

@@ -180,7 +180,9 @@ export class Sandbox {
   readonly tracked = new Set<string>();
 
   /** Host paths the managers create outside base (none of them take a flag for it), removed at the end if they were not there before. */
-  private readonly hostPaths = ["/etc/docker", "/run/docker", "/run/containerd"].filter((p) => !existsSync(p));
+  private readonly hostPaths = ["/etc/docker", "/run/docker", "/run/containerd", "/run/containers"].filter((p) => !existsSync(p));
+  /** The default runtime state roots, removed at the end if they were not there before and are empty. */
+  private readonly stateRoots = STATE_ROOTS.filter((p) => !existsSync(p));
 
   constructor(name: string) {
     this.base = mkdtempSync(`/tmp/runts-mgr-${name}-`);
@@ -337,6 +339,13 @@ exec ${rt.bin} "$@"
     const left = this.leftovers();
     runtime("ip", ["netns", "del", this.netns]);
     if (existsSync(this.netnsPath)) left.push(`netns ${this.netns}`);
+    for (const p of this.stateRoots) {
+      try {
+        rmdirSync(p);
+      } catch {
+        // not empty (reported above) or never made
+      }
+    }
     for (const p of [this.base, ...this.hostPaths]) {
       rmSync(p, { recursive: true, force: true });
       if (existsSync(p)) left.push(`directory ${p}`);

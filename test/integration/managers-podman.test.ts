@@ -1,0 +1,132 @@
+/**
+ * podman (rootful, cgroupfs, netavark) with runts as its OCI runtime, every scenario also run
+ * with runc (the oracle) in the same test and compared. The runtime is reached through the
+ * sandbox's argv recorder; the recorded call forms must be covered by test/unit/manager-argv.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { requireRoot, type Runtime, waitFor } from "../lib/harness";
+import { buildImageArchive, check, ensureManagers, MANAGED, Podman, Sandbox } from "../lib/managers";
+import { expectCoveredForms } from "../lib/manager-argv";
+
+let sb: Sandbox;
+let podman: Podman;
+
+beforeAll(async () => {
+  requireRoot();
+  ensureManagers();
+  sb = new Sandbox("podman");
+  podman = new Podman(sb);
+  podman.load(buildImageArchive(sb.base));
+}, 600_000);
+
+afterAll(async () => {
+  const calls = sb?.calls() ?? [];
+  const left = (await sb?.destroy()) ?? [];
+  expect(left).toEqual([]);
+  expectCoveredForms("podman", calls);
+}, 120_000);
+
+/** `podman --runtime <rt> args`. */
+function run(rt: Runtime, args: string[]) {
+  return podman.with(rt, args);
+}
+
+/** Runs `podman run -d ... busybox sleep 1000` with rt; returns the container id. */
+function detached(rt: Runtime, extra: string[] = []): string {
+  const id = check(run(rt, ["run", "-d", "--network", "none", ...extra, "busybox", "sleep", "1000"]), `${rt.name}: run -d`).stdout.trim();
+  sb.tracked.add(id);
+  return id;
+}
+
+const status = (id: string) => podman.raw(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]).stdout.trim();
+
+/** Runs `scenario` with runc, then runts, and expects the same result. */
+function compare<T>(scenario: (rt: Runtime) => T): T {
+  const [oracle, ours] = MANAGED.map(scenario);
+  expect(ours).toEqual(oracle!);
+  return ours!;
+}
+
+describe("podman with runts as its runtime, compared with runc", () => {
+  test("run --rm --network none: stdout, stderr and exit codes", () => {
+    const got = compare((rt) => {
+      const r = run(rt, ["run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo out; echo err >&2; exit 7"]);
+      const ok = run(rt, ["run", "--rm", "--network", "none", "busybox", "true"]);
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr, okCode: ok.code };
+    });
+    expect(got).toEqual({ code: 7, stdout: "out\n", stderr: "err\n", okCode: 0 });
+  });
+
+  test("run --rm on the default bridge (netavark): eth0 has an address of podman's network", () => {
+    const got = compare((rt) => {
+      const r = run(rt, ["run", "--rm", "busybox", "sh", "-c", "ip -o -4 addr show eth0 | awk '{print $4}'; ip route | grep -c default"]);
+      return { code: r.code, net: r.stdout.replace(/\.\d+\/16/, ".X/16"), stderr: r.stderr };
+    });
+    expect(got.code).toBe(0);
+    expect(got.net).toMatch(/^10\.88\.\d+\.X\/16\n1\n$/);
+  });
+
+  test("run -d, top, pause/unpause, kill, stop -t, rm -f", async () => {
+    compare((rt) => {
+      const id = detached(rt);
+      const top = check(podman.raw(["top", id, "args"]), `${rt.name}: top`).stdout.trim().split("\n");
+      const afterRun = status(id);
+      check(podman.raw(["pause", id]), `${rt.name}: pause`);
+      const paused = status(id);
+      check(podman.raw(["unpause", id]), `${rt.name}: unpause`);
+      const unpaused = status(id);
+      check(podman.raw(["kill", "--signal", "KILL", id]), `${rt.name}: kill`);
+      check(podman.raw(["wait", id]), `${rt.name}: wait`);
+      const killed = status(id);
+      check(podman.raw(["rm", id]), `${rt.name}: rm`);
+
+      // sleep as pid 1 ignores SIGTERM: stop -t 1 ends in SIGKILL (137).
+      const id2 = detached(rt);
+      check(podman.raw(["stop", "-t", "1", id2]), `${rt.name}: stop`);
+      const stopped = status(id2);
+      check(podman.raw(["rm", id2]), `${rt.name}: rm`);
+
+      const id3 = detached(rt);
+      check(podman.raw(["rm", "-f", "-t", "0", id3]), `${rt.name}: rm -f`);
+      const gone = podman.raw(["container", "exists", id3]).code;
+      return { top, afterRun, paused, unpaused, killed, stopped, gone };
+    });
+    await waitFor("no container processes left", () => sb.leftovers().length === 0, 10_000);
+  });
+
+  test("--read-only: the root filesystem refuses writes, /tmp stays writable", () => {
+    const got = compare((rt) => {
+      const r = run(rt, ["run", "--rm", "--network", "none", "--read-only", "busybox", "sh", "-c", "touch /x; echo $?; touch /tmp/x && echo tmp ok"]);
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    });
+    expect(got.stdout).toBe("1\ntmp ok\n");
+    expect(got.stderr).toContain("Read-only file system");
+  });
+
+  test("--cap-drop ALL --cap-add NET_RAW,CHOWN: exactly those capabilities", () => {
+    const got = compare((rt) => {
+      const r = run(rt, ["run", "--rm", "--network", "none", "--cap-drop", "ALL", "--cap-add", "NET_RAW,CHOWN", "busybox", "grep", "^Cap", "/proc/self/status"]);
+      return { code: r.code, stdout: r.stdout };
+    });
+    expect(got.code).toBe(0);
+    // CHOWN (bit 0) and NET_RAW (bit 13).
+    expect(got.stdout).toContain("CapBnd:\t0000000000002001");
+    expect(got.stdout).toContain("CapEff:\t0000000000002001");
+  });
+
+  test("--device: the host's /dev/zero at another path, readable, with its major:minor", () => {
+    const got = compare((rt) => {
+      const r = run(rt, ["run", "--rm", "--network", "none", "--device", "/dev/zero:/dev/myzero", "busybox", "sh", "-c", "stat -c '%t:%T %F' /dev/myzero; head -c 3 /dev/myzero | od -An -tx1"]);
+      return { code: r.code, stdout: r.stdout };
+    });
+    expect(got).toEqual({ code: 0, stdout: "1:5 character special file\n 00 00 00\n" });
+  });
+
+  test("a command that does not exist: exit 127 and the runtime's one-line cause from its json log", () => {
+    const got = MANAGED.map((rt) => run(rt, ["run", "--rm", "--network", "none", "busybox", "/nonexistent"]));
+    for (const r of got) expect(r.code).toBe(127);
+    expect(got[1]!.stderr).toContain("/nonexistent");
+    expect(got[1]!.stderr).toContain("no such file or directory");
+    expect(got[1]!.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
