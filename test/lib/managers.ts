@@ -176,8 +176,10 @@ export class Sandbox {
   private readonly recordLog: string;
   /** Extra cleanup steps (run first, in reverse order). */
   private readonly cleanups: (() => void)[] = [];
-  /** Names (container ids, cgroup parents) whose processes and cgroups must be gone at the end. */
+  /** Container ids whose processes, cgroups and state must be gone at the end. */
   readonly tracked = new Set<string>();
+  /** Cgroup directories a manager makes as parents (named anywhere in the tree), removed at the end. */
+  readonly cgroupParents = new Set<string>();
 
   /** Host paths the managers create outside base (none of them take a flag for it), removed at the end if they were not there before. */
   private readonly hostPaths = ["/etc/docker", "/run/docker", "/run/containerd", "/run/containers"].filter((p) => !existsSync(p));
@@ -292,7 +294,8 @@ exec ${rt.bin} "$@"
   /** What is left of the sandbox's containers on the host; [] is clean. */
   leftovers(): string[] {
     const out: string[] = [];
-    for (const p of processesMentioning(this.base)) out.push(`process ${p.pid} (${p.cmd})`);
+    const daemons = new Set(this.daemons.filter((d) => d.alive()).map((d) => d.pid));
+    for (const p of processesMentioning(this.base)) if (!daemons.has(p.pid)) out.push(`process ${p.pid} (${p.cmd})`);
     for (const name of this.tracked) {
       for (const p of processesMentioning(name)) out.push(`process ${p.pid} (${p.cmd})`);
       for (const c of cgroupsMentioning(name)) out.push(`cgroup ${c}`);
@@ -335,8 +338,9 @@ exec ${rt.bin} "$@"
       .map((m) => m.mountPoint)
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) runtime("umount", ["-l", m]);
-    for (const name of this.tracked) for (const c of cgroupsMentioning(name)) removeCgroupTree(c);
+    for (const name of [...this.tracked, ...this.cgroupParents]) for (const c of cgroupsMentioning(name)) removeCgroupTree(c);
     const left = this.leftovers();
+    for (const name of this.cgroupParents) for (const c of cgroupsMentioning(name)) left.push(`cgroup ${c}`);
     runtime("ip", ["netns", "del", this.netns]);
     if (existsSync(this.netnsPath)) left.push(`netns ${this.netns}`);
     for (const p of this.stateRoots) {
@@ -446,7 +450,7 @@ export class Containerd {
     this.dir = sb.dir("containerd");
     this.socket = path.join(this.dir, "containerd.sock");
     this.ns = sb.netns;
-    sb.tracked.add(this.ns);
+    sb.cgroupParents.add(this.ns);
     writeFileSync(
       path.join(this.dir, "config.toml"),
       `version = 2
@@ -512,7 +516,7 @@ export class Docker {
     this.dir = sb.dir("docker");
     this.socket = path.join(this.dir, "docker.sock");
     this.cgroupParent = `${sb.netns}-docker`;
-    sb.tracked.add(this.cgroupParent);
+    sb.cgroupParents.add(this.cgroupParent);
     writeFileSync(path.join(this.dir, "daemon.json"), "{}");
     sb.onCleanup(() => {
       if (!this.daemon?.alive()) return;
