@@ -186,7 +186,11 @@ export class Sandbox {
   /** The default runtime state roots, removed at the end if they were not there before and are empty. */
   private readonly stateRoots = STATE_ROOTS.filter((p) => !existsSync(p));
 
-  constructor(name: string) {
+  /** With record false (the benchmarks), the managers call the runtimes directly. */
+  constructor(
+    name: string,
+    private readonly record = true,
+  ) {
     this.base = mkdtempSync(`/tmp/runts-mgr-${name}-`);
     chmodSync(this.base, 0o755);
     this.netns = `runts-mgr-${name}-${process.pid}`;
@@ -195,11 +199,12 @@ export class Sandbox {
     check(runtime("nsenter", [`--net=${this.netnsPath}`, "--", "ip", "link", "set", "lo", "up"]), "lo up");
     this.recordLog = path.join(this.base, "rec/calls.jsonl");
     mkdirSync(path.join(this.base, "rec"));
-    for (const rt of [RT_RUNTS, RT_RUNC]) this.writeRecorder(rt);
+    if (record) for (const rt of [RT_RUNTS, RT_RUNC]) this.writeRecorder(rt);
   }
 
   /** The recorder in front of `rt`: appends {"runtime", "argv"} to calls.jsonl, then execs it. */
   wrapper(rt: Runtime): string {
+    if (!this.record) return rt.bin;
     return path.join(this.base, "rec", rt.name);
   }
 
