@@ -6,41 +6,22 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { requireRoot, type Runtime, waitFor } from "../lib/harness";
-import { expectCoveredForms } from "../lib/manager-argv";
-import { buildImageArchive, check, Containerd, ensureManagers, IMAGE, MANAGED, Sandbox } from "../lib/managers";
+import { type Runtime, waitFor } from "../lib/harness";
+import { check, compareRuntimes as compare, type Containerd, IMAGE, MANAGED, type Sandbox, startManagers, stopManagers } from "../lib/managers";
 
 let sb: Sandbox;
 let ctrd: Containerd;
 let seq = 0;
 
 beforeAll(async () => {
-  requireRoot();
-  ensureManagers();
-  sb = new Sandbox("ctr");
-  ctrd = new Containerd(sb);
-  sb.onCleanup(() => ctrd.daemon?.alive() && ctrd.removeAll());
-  await ctrd.start();
-  ctrd.import(buildImageArchive(sb.base));
+  ({ sb, ctrd } = (await startManagers("ctr", ["containerd"])) as { sb: Sandbox; ctrd: Containerd });
 }, 600_000);
 
-afterAll(async () => {
-  const calls = sb?.calls() ?? [];
-  const left = (await sb?.destroy()) ?? [];
-  expect(left).toEqual([]);
-  expectCoveredForms("containerd", calls);
-}, 120_000);
-
+afterAll(() => stopManagers("containerd", sb), 120_000);
 function newId(rt: Runtime): string {
   const id = `c${++seq}-${rt.name}-${process.pid}`;
   sb.tracked.add(id);
   return id;
-}
-
-function compare<T>(scenario: (rt: Runtime) => T): T {
-  const [oracle, ours] = MANAGED.map(scenario);
-  expect(ours).toEqual(oracle!);
-  return ours!;
 }
 
 /** `ctr task ls` status of one task, e.g. "RUNNING", or "" when there is none. */

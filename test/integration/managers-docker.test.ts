@@ -4,37 +4,17 @@
  * dockerd killed while a container runs, restarted, and `docker rm -f` leaves nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { requireRoot, type Runtime, waitFor } from "../lib/harness";
-import { expectCoveredForms } from "../lib/manager-argv";
-import { buildImageArchive, check, Containerd, Docker, ensureManagers, MANAGED, Sandbox } from "../lib/managers";
+import { type Runtime, waitFor } from "../lib/harness";
+import { check, compareRuntimes as compare, type Docker, MANAGED, type Sandbox, startManagers, stopManagers } from "../lib/managers";
 
 let sb: Sandbox;
 let docker: Docker;
 
 beforeAll(async () => {
-  requireRoot();
-  ensureManagers();
-  sb = new Sandbox("docker");
-  const ctrd = new Containerd(sb);
-  await ctrd.start();
-  docker = new Docker(sb, ctrd);
-  await docker.start();
-  docker.load(buildImageArchive(sb.base));
+  ({ sb, docker } = (await startManagers("docker", ["docker"])) as { sb: Sandbox; docker: Docker });
 }, 600_000);
 
-afterAll(async () => {
-  const calls = sb?.calls() ?? [];
-  const left = (await sb?.destroy()) ?? [];
-  expect(left).toEqual([]);
-  expectCoveredForms("docker", calls);
-}, 120_000);
-
-function compare<T>(scenario: (rt: Runtime) => T): T {
-  const [oracle, ours] = MANAGED.map(scenario);
-  expect(ours).toEqual(oracle!);
-  return ours!;
-}
-
+afterAll(() => stopManagers("docker", sb), 120_000);
 /** `docker run -d --runtime <rt> ... busybox args` (no network unless `extra` names one); returns the container id. */
 function detached(rt: Runtime, args: string[], extra: string[] = []): string {
   const network = extra.includes("--network") ? [] : ["--network", "none"];

@@ -4,28 +4,17 @@
  * sandbox's argv recorder; the recorded call forms must be covered by test/unit/manager-argv.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { requireRoot, type Runtime, waitFor } from "../lib/harness";
-import { buildImageArchive, check, ensureManagers, MANAGED, Podman, Sandbox } from "../lib/managers";
-import { expectCoveredForms } from "../lib/manager-argv";
+import { type Runtime, waitFor } from "../lib/harness";
+import { check, compareRuntimes as compare, MANAGED, type Podman, type Sandbox, startManagers, stopManagers } from "../lib/managers";
 
 let sb: Sandbox;
 let podman: Podman;
 
 beforeAll(async () => {
-  requireRoot();
-  ensureManagers();
-  sb = new Sandbox("podman");
-  podman = new Podman(sb);
-  podman.load(buildImageArchive(sb.base));
+  ({ sb, podman } = (await startManagers("podman", ["podman"])) as { sb: Sandbox; podman: Podman });
 }, 600_000);
 
-afterAll(async () => {
-  const calls = sb?.calls() ?? [];
-  const left = (await sb?.destroy()) ?? [];
-  expect(left).toEqual([]);
-  expectCoveredForms("podman", calls);
-}, 120_000);
-
+afterAll(() => stopManagers("podman", sb), 120_000);
 /** `podman --runtime <rt> args`. */
 function run(rt: Runtime, args: string[]) {
   return podman.with(rt, args);
@@ -39,13 +28,6 @@ function detached(rt: Runtime, extra: string[] = []): string {
 }
 
 const status = (id: string) => podman.raw(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]).stdout.trim();
-
-/** Runs `scenario` with runc, then runts, and expects the same result. */
-function compare<T>(scenario: (rt: Runtime) => T): T {
-  const [oracle, ours] = MANAGED.map(scenario);
-  expect(ours).toEqual(oracle!);
-  return ours!;
-}
 
 describe("podman with runts as its runtime, compared with runc", () => {
   test("run --rm --network none: stdout, stderr and exit codes", () => {

@@ -1,12 +1,13 @@
 /**
  * The call forms managers use on their runtime: an argv with its values abstracted
  * (`--root <v> --log <v> --log-format json create --bundle <v> --pid-file <v> <arg>`). The
- * manager suites check that every form they saw is in test/unit/data/manager-argv.json, which
- * test/unit/manager-argv.test.ts parses with runts's own flag parser. RUNTS_RECORD_ARGV=1 adds
- * the forms seen to that file instead (commit the result).
+ * manager suites check that every form they saw is in test/unit/data/manager-argv/<suite>.json
+ * (one file per test file, keyed by manager), which test/unit/manager-argv.test.ts parses with
+ * runts's own flag parser. RUNTS_RECORD_ARGV=1 adds the forms seen to that file instead
+ * (commit the result).
  */
 import { expect } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { splitCommandLine } from "../../src/cli/argv";
 import { COMMANDS, GLOBAL_FLAGS } from "../../src/cli/commands";
@@ -14,7 +15,7 @@ import type { FlagSpec } from "../../src/cli/flags";
 import { REPO } from "./harness";
 import type { RecordedCall } from "./managers";
 
-export const ARGV_DATA = path.join(REPO, "test/unit/data/manager-argv.json");
+export const ARGV_DATA = path.join(REPO, "test/unit/data/manager-argv");
 
 /** One recorded form and an argv that showed it (sandbox paths normalized). */
 export interface RecordedForm {
@@ -61,15 +62,26 @@ export function formOf(argv: string[]): string {
   return out.join(" ");
 }
 
+const dataFile = (suite: string) => path.join(ARGV_DATA, `${suite}.json`);
+
+function readSuite(suite: string): ArgvData {
+  return existsSync(dataFile(suite)) ? (JSON.parse(readFileSync(dataFile(suite), "utf8")) as ArgvData) : {};
+}
+
+/** Every recorded form, by manager, over all suites. */
 export function readArgvData(): ArgvData {
-  return existsSync(ARGV_DATA) ? (JSON.parse(readFileSync(ARGV_DATA, "utf8")) as ArgvData) : {};
+  const all: ArgvData = {};
+  for (const f of readdirSync(ARGV_DATA).filter((n) => n.endsWith(".json")).sort()) {
+    for (const [manager, forms] of Object.entries(readSuite(f.slice(0, -5)))) (all[manager] ??= []).push(...forms);
+  }
+  return all;
 }
 
 const normalize = (argv: string[]) => argv.map((a) => a.replace(/\/tmp\/runts-mgr-[A-Za-z0-9-]+?-[A-Za-z0-9]{6}(?=\/|$)/g, "/tmp/runts-mgr-SANDBOX"));
 
-/** Expects every form in `calls` to be recorded for `manager` (or records them, see above). */
-export function expectCoveredForms(manager: string, calls: RecordedCall[]): void {
-  const data = readArgvData();
+/** Expects every form `manager` made in `calls` to be recorded for suite (or records them, see above). */
+export function expectCoveredForms(suite: string, manager: string, calls: RecordedCall[]): void {
+  const data = readSuite(suite);
   const known = new Map((data[manager] ?? []).map((f) => [f.form, f]));
   const seen = new Map<string, string[]>();
   for (const c of calls) {
@@ -79,7 +91,8 @@ export function expectCoveredForms(manager: string, calls: RecordedCall[]): void
   if (process.env.RUNTS_RECORD_ARGV === "1") {
     for (const [form, argv] of seen) if (!known.has(form)) known.set(form, { form, argv: normalize(argv) });
     data[manager] = [...known.values()].sort((a, b) => a.form.localeCompare(b.form));
-    writeFileSync(ARGV_DATA, `${JSON.stringify(data, null, 2)}\n`);
+    mkdirSync(ARGV_DATA, { recursive: true });
+    writeFileSync(dataFile(suite), `${JSON.stringify(data, null, 2)}\n`);
     return;
   }
   expect(seen.size).toBeGreaterThan(0);

@@ -10,7 +10,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { hostMounts, REPO, type RunOptions, type RunResult, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "./harness";
+import { expect } from "bun:test";
+import { hostMounts, REPO, requireRoot, type RunOptions, type RunResult, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "./harness";
+import { expectCoveredForms } from "./manager-argv";
 import { testRootfs } from "./rootfs";
 
 /** Debian packages the manager suites need, as scripts/ensure-apt.sh CHECK:PACKAGE pairs. */
@@ -39,8 +41,11 @@ export const DOCKER = "/usr/bin/docker";
 /** The image every manager runs: the test rootfs (busybox + /bin/probe) as one layer. */
 export const IMAGE = "docker.io/library/busybox:latest";
 
+export type Manager = "podman" | "containerd" | "docker";
+
 /** One runtime call as the recorder saw it. */
 export interface RecordedCall {
+  manager: Manager;
   /** "runts" or "runc". */
   runtime: string;
   argv: string[];
@@ -199,24 +204,30 @@ export class Sandbox {
     check(runtime("nsenter", [`--net=${this.netnsPath}`, "--", "ip", "link", "set", "lo", "up"]), "lo up");
     this.recordLog = path.join(this.base, "rec/calls.jsonl");
     mkdirSync(path.join(this.base, "rec"));
-    if (record) for (const rt of [RT_RUNTS, RT_RUNC]) this.writeRecorder(rt);
   }
 
-  /** The recorder in front of `rt`: appends {"runtime", "argv"} to calls.jsonl, then execs it. */
-  wrapper(rt: Runtime): string {
+  /**
+   * What `manager` is told to run as `rt`: the recorder base/rec/<manager>/<rt.name> (podman
+   * names a runtime after its file), which appends {"manager", "runtime", "argv"} to
+   * calls.jsonl and execs rt; rt itself when not recording.
+   */
+  wrapper(rt: Runtime, manager: Manager): string {
     if (!this.record) return rt.bin;
-    return path.join(this.base, "rec", rt.name);
+    const p = path.join(this.base, "rec", manager, rt.name);
+    if (!existsSync(p)) this.writeRecorder(rt, manager, p);
+    return p;
   }
 
-  private writeRecorder(rt: Runtime): void {
+  private writeRecorder(rt: Runtime, manager: Manager, file: string): void {
+    mkdirSync(path.dirname(file), { recursive: true });
     // One printf per call: a line below PIPE_BUF is appended atomically (O_APPEND) even when
     // the manager runs the runtime concurrently. Arguments with newlines are not expected.
     const script = `#!/bin/sh
 line=$(printf '%s\\n' "$@" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g; s/\t/\\\\t/g; s/.*/"&"/' | paste -sd, -)
-printf '{"runtime":"${rt.name}","argv":[%s]}\\n' "$line" >>${this.recordLog}
+printf '{"manager":"${manager}","runtime":"${rt.name}","argv":[%s]}\\n' "$line" >>${this.recordLog}
 exec ${rt.bin} "$@"
 `;
-    writeFileSync(this.wrapper(rt), script, { mode: 0o755 });
+    writeFileSync(file, script, { mode: 0o755 });
   }
 
   /** Every runtime call recorded so far. */
@@ -363,14 +374,77 @@ exec ${rt.bin} "$@"
   }
 }
 
-/** What a manager reports about one container run, for comparing runc with runts. */
-export interface Outcome {
-  code: number;
-  stdout: string;
-}
-
 /** The runtimes every scenario runs with: the oracle first. */
 export const MANAGED = [RT_RUNC, RT_RUNTS];
+
+/** Runs `scenario` with runc, then with runts, expects the same result and returns it. */
+export function compareRuntimes<T>(scenario: (rt: Runtime) => T): T {
+  const [oracle, ours] = MANAGED.map(scenario);
+  expect(ours).toEqual(oracle!);
+  return ours!;
+}
+
+/** The same for a scenario that waits: runc's run first, then runts's. */
+export async function compareRuntimesAsync<T>(scenario: (rt: Runtime) => Promise<T>): Promise<T> {
+  const oracle = await scenario(MANAGED[0]!);
+  const ours = await scenario(MANAGED[1]!);
+  expect(ours).toEqual(oracle);
+  return ours;
+}
+
+/** The managers of one test file, in one sandbox, with the busybox image loaded into each. */
+export interface Managers {
+  sb: Sandbox;
+  podman: Podman;
+  ctrd: Containerd;
+  docker: Docker;
+}
+
+/**
+ * For beforeAll: installs what is missing, then starts the managers `which` asks for (docker
+ * brings its containerd, which ctr shares in a namespace of its own).
+ */
+export async function startManagers(name: string, which: Manager[]): Promise<Partial<Managers> & { sb: Sandbox }> {
+  requireRoot();
+  ensureManagers();
+  const sb = new Sandbox(name);
+  try {
+    const image = buildImageArchive(sb.base);
+    const out: Partial<Managers> & { sb: Sandbox } = { sb };
+    if (which.includes("podman")) {
+      out.podman = new Podman(sb);
+      out.podman.load(image);
+    }
+    if (which.includes("containerd") || which.includes("docker")) {
+      const ctrd = new Containerd(sb);
+      sb.onCleanup(() => ctrd.daemon?.alive() && ctrd.removeAll());
+      await ctrd.start();
+      if (which.includes("containerd")) {
+        ctrd.import(image);
+        out.ctrd = ctrd;
+      }
+      if (which.includes("docker")) {
+        out.docker = new Docker(sb, ctrd);
+        await out.docker.start();
+        out.docker.load(image);
+      }
+    }
+    return out;
+  } catch (e) {
+    await sb.destroy();
+    throw e;
+  }
+}
+
+/** For afterAll: removes everything (expecting nothing left) and checks the recorded call forms. */
+export async function stopManagers(suite: string, sb: Sandbox | undefined): Promise<void> {
+  if (!sb) return;
+  const calls = sb.calls();
+  expect(await sb.destroy()).toEqual([]);
+  for (const manager of new Set(calls.map((c) => c.manager))) {
+    expectCoveredForms(suite, manager, calls.filter((c) => c.manager === manager));
+  }
+}
 
 /**
  * podman asks for nofile 1048576 and nproc 4194304 by default, and above the caller's hard
@@ -412,8 +486,8 @@ tmp_dir = "${this.dir}/tmp"
 volume_path = "${this.dir}/volumes"
 runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "runts"]
 [engine.runtimes]
-runts = ["${sb.wrapper(RT_RUNTS)}"]
-runc = ["${sb.wrapper(RT_RUNC)}"]
+runts = ["${sb.wrapper(RT_RUNTS, "podman")}"]
+runc = ["${sb.wrapper(RT_RUNC, "podman")}"]
 `,
     );
     const storage = path.join(this.dir, "storage.conf");
@@ -421,6 +495,8 @@ runc = ["${sb.wrapper(RT_RUNC)}"]
     const registries = path.join(this.dir, "registries.conf");
     writeFileSync(registries, `unqualified-search-registries = []\nshort-name-mode = "disabled"\n`);
     this.env = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, CONTAINERS_REGISTRIES_CONF: registries };
+    // podman's cgroupfs parent (libpod_parent/conmon, libpod_parent/libpod-<id>) has no setting.
+    if (cgroupsMentioning("libpod_parent").length === 0) sb.cgroupParents.add("libpod_parent");
     sb.onCleanup(() => {
       // Containers first (their conmon, netns files and mounts), then the store's own mounts.
       this.raw(["rm", "-af", "-t", "0"], { timeoutMs: 60_000 });
@@ -435,7 +511,7 @@ runc = ["${sb.wrapper(RT_RUNC)}"]
 
   /** `podman --runtime <recorder of rt> args`. */
   with(rt: Runtime, args: string[], opts: RunOptions = {}): RunResult {
-    return this.raw(["--runtime", this.sb.wrapper(rt), ...args], opts);
+    return this.raw(["--runtime", this.sb.wrapper(rt, "podman"), ...args], opts);
   }
 
   load(archive: string): void {
@@ -486,7 +562,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
   /** The runtime flags of `ctr run` for rt: its recorder as the shim's runc binary, its own root. */
   runtimeFlags(rt: Runtime): string[] {
-    return ["--runc-binary", this.sb.wrapper(rt), "--runc-root", this.sb.dir(`runtime-root/ctr-${rt.name}`)];
+    return ["--runc-binary", this.sb.wrapper(rt, "containerd"), "--runc-root", this.sb.dir(`runtime-root/ctr-${rt.name}`)];
   }
 
   /** `ctr run <runtime flags of rt> args...` (args: ctr run flags, then image, id, command). */
@@ -549,8 +625,8 @@ export class Docker {
       "--storage-driver", "overlay2",
       "--log-driver", "json-file",
       "--ip6tables=false",
-      "--add-runtime", `runts=${this.sb.wrapper(RT_RUNTS)}`,
-      "--add-runtime", `runc-oracle=${this.sb.wrapper(RT_RUNC)}`,
+      "--add-runtime", `runts=${this.sb.wrapper(RT_RUNTS, "docker")}`,
+      "--add-runtime", `runc-oracle=${this.sb.wrapper(RT_RUNC, "docker")}`,
     ];
     const containerd = this.containerd.daemon;
     if (!containerd) throw new Error("dockerd needs its containerd started first");

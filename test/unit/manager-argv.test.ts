@@ -1,6 +1,6 @@
 /**
  * Every call form podman, containerd's runc v2 shim and docker were seen to make on their runtime
- * (recorded by the manager suites into data/manager-argv.json, see test/lib/manager-argv.ts),
+ * (recorded by the manager suites into data/manager-argv/*.json, see test/lib/manager-argv.ts),
  * parsed with runts's own command-line parser: the command is known, every flag is accepted
  * with the value the manager gave, and the positionals are the container id (and signal).
  */
