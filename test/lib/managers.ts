@@ -192,6 +192,8 @@ export class Sandbox {
   private readonly cleanups: (() => void)[] = [];
   /** Container ids whose processes, cgroups and state must be gone at the end. */
   readonly tracked = new Set<string>();
+  /** Mounts a manager keeps for its store while it exists (podman's overlay root), not a container's. */
+  readonly storeMounts = new Set<string>();
   /** Cgroup directories a manager makes as parents (named anywhere in the tree), removed at the end. */
   readonly cgroupParents = new Set<string>();
 
@@ -328,7 +330,10 @@ exec ${rt.bin} "$@"
     for (const name of this.tracked) {
       for (const root of STATE_ROOTS) if (existsSync(path.join(root, name))) out.push(`state dir ${path.join(root, name)}`);
     }
-    for (const m of hostMounts()) if (m.mountPoint.startsWith(this.base) || m.source.startsWith(this.base)) out.push(`mount ${m.mountPoint}`);
+    for (const m of hostMounts()) {
+      if (this.storeMounts.has(m.mountPoint)) continue;
+      if (m.mountPoint.startsWith(this.base) || m.source.startsWith(this.base)) out.push(`mount ${m.mountPoint}`);
+    }
     return [...new Set(out)];
   }
 
@@ -506,6 +511,7 @@ runc = ["${sb.wrapper(RT_RUNC, "podman")}"]
     const registries = path.join(this.dir, "registries.conf");
     writeFileSync(registries, `unqualified-search-registries = []\nshort-name-mode = "disabled"\n`);
     this.env = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, CONTAINERS_REGISTRIES_CONF: registries };
+    sb.storeMounts.add(path.join(this.dir, "root/overlay"));
     // podman's cgroupfs parent (libpod_parent/conmon, libpod_parent/libpod-<id>) has no setting.
     if (cgroupsMentioning("libpod_parent").length === 0) sb.cgroupParents.add("libpod_parent");
     sb.onCleanup(() => {
