@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "bun:test";
-import { hostMounts, REPO, requireRoot, type RunOptions, type RunResult, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "./harness";
+import { findDirs, hostMounts, REPO, requireRoot, type RunOptions, type RunResult, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "./harness";
 import { expectCoveredForms } from "./manager-argv";
 import { testRootfs } from "./rootfs";
 
@@ -137,26 +137,11 @@ export function processesMentioning(needle: string): { pid: number; cmd: string 
   return out;
 }
 
-/** Cgroup directories (v1 controllers and cgroup2) whose name contains `needle`, up to 4 levels. */
+/** Cgroup directories (v1 controllers and cgroup2) whose name contains `needle`, up to 5 levels. */
 export function cgroupsMentioning(needle: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    if (depth === 0) return;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = path.join(dir, e.name);
-      if (e.name.includes(needle)) found.push(p);
-      else walk(p, depth - 1);
-    }
-  };
-  walk("/sys/fs/cgroup", 5);
-  return found;
+  const found = new Set<string>();
+  findDirs("/sys/fs/cgroup", needle, 5, found);
+  return [...found].sort();
 }
 
 /** Removes a cgroup directory and everything below it (children first); errors ignored. */
