@@ -5,17 +5,11 @@
  * until cgroup limits land (src/plan/unsupported.ts); that change removes this file and
  * enables managers-cgroups.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { RT_RUNC, RT_RUNTS, type RunResult, waitFor } from "../lib/harness";
-import { IMAGE, type Managers, startManagers, stopManagers } from "../lib/managers";
+import { IMAGE, managersSuite } from "../lib/managers";
 
-let m: Managers;
-
-beforeAll(async () => {
-  m = (await startManagers("refusals", ["podman", "containerd", "docker"])) as Managers;
-}, 600_000);
-
-afterAll(() => stopManagers("refusals", m?.sb), 120_000);
+const m = managersSuite("refusals", ["podman", "containerd", "docker"]);
 
 const CAUSE = "config.json: linux.resources.memory: cgroup resource limits are not supported by runts yet";
 
