@@ -7,6 +7,8 @@
  *
  * Scenarios (each runtime has its own --root /run/bench-<runtime>-<pid> and its own bundle):
  *   csd        the issue's create -> start -> delete: the sum of those three steps of lifecycle
+ *   csdres     create -> start -> delete (after kill, not counted) with a typical podman
+ *              resource set (memory, swap, cpu shares/quota, pids, the device rules)
  *   lifecycle  create -> start -> kill KILL -> delete --force of `sleep 1000`, as one wall
  *              time and step by step (kill first: runc's delete --force of a *running*
  *              container sleeps 100 ms before it looks again, which is measured separately)
@@ -75,6 +77,7 @@ interface Runtime {
 
 type MetricKey =
   | "csd"
+  | "csdres"
   | "lifecycle"
   | "create"
   | "start"
@@ -269,8 +272,17 @@ function baseConfig(runtsBin: string): { config: OciConfig; source: string } {
   return { config, source };
 }
 
-function writeConfig(r: Runtime, base: OciConfig, args: string[], cgroupsPath: string): void {
+/** What `podman run --memory 512m --memory-swap 1g --cpus 1.5 --pids-limit 2048` sends. */
+const PODMAN_RESOURCES = {
+  devices: [{ allow: false, access: "rwm" }],
+  memory: { limit: 536870912, swap: 1073741824 },
+  cpu: { shares: 1024, quota: 150000, period: 100000 },
+  pids: { limit: 2048 },
+};
+
+function writeConfig(r: Runtime, base: OciConfig, args: string[], cgroupsPath: string, resources?: object): void {
   const c = structuredClone(base);
+  if (resources) c.linux.resources = resources;
   c.process.args = args;
   c.linux.cgroupsPath = cgroupsPath;
   writeFileSync(path.join(r.bundle, "config.json"), JSON.stringify(c, null, 2));
@@ -305,6 +317,7 @@ function versionLine(bin: string): string {
 
 const METRICS: MetricDef[] = [
   { key: "csd", label: "create+start+delete (ms)", unit: "ms" },
+  { key: "csdres", label: "create+start+delete, podman resources (ms)", unit: "ms" },
   { key: "lifecycle", label: "create+start+kill+delete (ms)", unit: "ms" },
   { key: "create", label: "  create (ms)", unit: "ms" },
   { key: "start", label: "  start (ms)", unit: "ms" },
@@ -379,6 +392,22 @@ class Bench {
     this.record("delete", r, d.ms);
   }
 
+  withResources(r: Runtime, id: string): void {
+    writeConfig(r, this.base, ["/bin/sleep", "1000"], `/${id}`, PODMAN_RESOURCES);
+    const c = rt(r, "create", "--bundle", r.bundle, id);
+    if (!c.ok) return this.abort(["csdres"], r, id, c.error);
+    const s = rt(r, "start", id);
+    if (!s.ok) return this.abort(["csdres"], r, id, s.error);
+    // As csd: delete after kill (runc's delete --force of a running container sleeps 100 ms).
+    const k = rt(r, "kill", id, "KILL");
+    if (!k.ok) return this.abort(["csdres"], r, id, k.error);
+    const d = rt(r, "delete", "--force", id);
+    if (!d.ok) return this.abort(["csdres"], r, id, d.error);
+    const left = this.leftover(r, id);
+    if (left) return this.abort(["csdres"], r, id, left);
+    this.record("csdres", r, c.ms + s.ms + d.ms);
+  }
+
   run(r: Runtime, id: string): void {
     writeConfig(r, this.base, ["/bin/true"], `/${id}`);
     const x = rt(r, "run", "--bundle", r.bundle, id);
@@ -433,6 +462,7 @@ class Bench {
     if (this.measuring && t.ok) this.spawnTrue.push(t.ms);
     const scenarios: [MetricKey, (r: Runtime, id: string) => void][] = [
       ["lifecycle", (r, id) => this.lifecycle(r, id)],
+      ["csdres", (r, id) => this.withResources(r, id)],
       ["run", (r, id) => this.run(r, id)],
       ["rss", (r, id) => this.memory(r, id)],
       ["version", (r) => this.version(r)],

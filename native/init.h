@@ -89,6 +89,7 @@ struct birth {
 
 /* main.c */
 void set_initial_affinity(const struct arg *cpus);
+void undumpable(void);
 int open_cgroup(const char *cgroup);
 
 /* join.c */
@@ -169,6 +170,10 @@ void op_exec(const struct op *op);
 
 /* net.c */
 void op_loopback_up(const struct op *op);
+void op_unshare_cgroupns(const struct op *op);
+void cgroup_join_prepare(const struct op *ops, uint32_t nops);
+void cgroup_join(void);
+void cgroup_join_close(void);
 
 /* console.c */
 int send_fd(int sock_fd, const char *name, int fd);

@@ -47,7 +47,9 @@ void prepare_join(const struct op *join, struct birth *b) {
   if (pidfd < 0 && errno != ESRCH) fail("pidfd_open", "the container's init", errno, NULL);
   if (pidfd < 0 || !is_started_at(pid, start)) fail("exec", "", 0, "the container's init has exited (the container is stopped)");
   b->child_setns = ns & CLONE_NEWCGROUP;
+  b->joined_userns = (ns & CLONE_NEWUSER) != 0; /* the new process becomes its root, as the init did */
   ns &= ~(uint64_t)CLONE_NEWCGROUP;
+  undumpable();
   if (ns && setns(pidfd, (int)ns) < 0) {
     if (errno == ESRCH) fail("exec", "", 0, "the container's init has exited (the container is stopped)");
     fail("setns", "namespaces of the container's init", errno, NULL);

@@ -58,12 +58,20 @@ static void prepare_clone(const struct op *clone, const struct op *init_ops, uin
     if (nsfds[i] < 0) fail("open namespace", path, errno, NULL);
   }
   /* Existing namespaces to join (user first, as runts orders them). */
+  if (njoin) undumpable();
   for (uint32_t i = 0; i < njoin; i++) {
     if (u_arg(clone, 6 + 2 * i) == CLONE_NEWUSER) b->joined_userns = 1;
     if (setns(nsfds[i], (int)u_arg(clone, 6 + 2 * i)) < 0) fail("setns", s_arg(clone, 7 + 2 * i), errno, NULL);
     close(nsfds[i]);
   }
   free(nsfds);
+}
+
+/* Before any setns: nothing in a namespace this process joins may read its memory or ptrace
+ * it. Not earlier: a new user namespace's child inherits it, and its /proc/PID/uid_map would
+ * then be root's, which a rootless runts could not write. */
+void undumpable(void) {
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
 }
 
 void set_initial_affinity(const struct arg *cpus) {
@@ -103,12 +111,6 @@ int main(int argc, char **argv) {
   for (uint32_t i = c + 1; i < nops; i++)
     if (!known_op(ops[i].code)) fail("plan", "", EPROTO, "unknown op");
 
-  /* Nothing in a namespace this process joins may read its memory or ptrace it. Except for a
-   * caller without privileges whose plan makes a new user namespace: it writes the init's id
-   * maps through /proc/PID, which a non-dumpable process's owner cannot (the init makes itself
-   * non-dumpable once they are written), and it owns every namespace involved anyway. */
-  int caller_writes_maps = geteuid() != 0 && ops[c].code == OP_CLONE && (u_arg(&ops[c], 0) & CLONE_NEWUSER);
-  if (!caller_writes_maps && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
   /* Parent-side ops that need the host: done before any setns. */
   int pidsock = -1;
   const char *pidfd_name = "";
@@ -122,6 +124,8 @@ int main(int argc, char **argv) {
       pidsock = connect_pidfd_socket(s_arg(&ops[i], 0));
       pidfd_name = s_arg(&ops[i], 1);
     }
+
+  cgroup_join_prepare(ops, nops);
 
   struct birth b = {.cgfd = -1, .initfd = -1};
   cur_index = c;
@@ -166,6 +170,7 @@ int main(int argc, char **argv) {
     if (b.cgfd >= 0) close(b.cgfd);
     if (pidsock >= 0) close(pidsock);
     if (pidfd >= 0) close(pidfd);
+    cgroup_join();
     if (b.initfd >= 0) {
       if (b.child_setns && setns(b.initfd, (int)b.child_setns) < 0) fail("setns", "cgroup namespace of the container's init", errno, NULL);
       close(b.initfd);
@@ -184,6 +189,7 @@ int main(int argc, char **argv) {
   close_trees();
   if (b.cgfd >= 0) close(b.cgfd);
   if (b.initfd >= 0) close(b.initfd);
+  cgroup_join_close();
   if (pidsock >= 0) {
     send_pidfd(pidsock, pidfd, pidfd_name);
     close(pidsock);

@@ -71,6 +71,9 @@ enum {
   OP_AFFINITY = 33,    /* [mask bytes] */
   OP_MKDIR = 34,       /* [path, mode] */
   OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
+  OP_CGROUP_JOIN = 70, /* [tasks paths...] opened by the parent (main.c) before any setns; the
+                        * init writes itself to each as its first step (cgroup v1) */
+  OP_UNSHARE_CGROUPNS = 71, /* [] the init's new cgroup namespace, made once it is in its v1 cgroups */
   /* exec (join.c) */
   OP_JOIN = 40,         /* [nsFlags, cgroupDir, initPid, initStartTime, foreground, initialCpuSet]
                          * a plan's first op instead of OP_CLONE: the cgroup is opened on the host, the

@@ -23,8 +23,8 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: Object.keys(CLONE_FLAGS).sort(),
       capabilities: [...CAPABILITIES],
-      // Only the v2 hierarchy, through cgroupfs (src/cgroups/v2.ts).
-      cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: false },
+      // Both drivers, through cgroupfs (src/cgroups/driver.ts).
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: enabled("linux.seccomp"),
       apparmor: enabled("process.apparmorProfile"),
       selinux: enabled("process.selinuxLabel"),

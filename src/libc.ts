@@ -1,10 +1,12 @@
-// The plain file and directory syscalls of every command, through bun:ffi on libc.
+// The syscalls of every command, through bun:ffi on libc: plain files and directories, and
+// what create, run and exec need to start runts-init (the sealed memfd, the socketpair, fd
+// flags, exec.fifo, openat2, isatty).
 //
-// Why not node:fs: loading it costs a Bun process ~2 ms, and koffi ~9 ms, while runc's whole
-// `start` or `state` takes ~9 ms; with this module `start`, `state`, `kill` and `delete` load
-// nothing but their own code (DESIGN.md, "Startup"). koffi (sys.ts) serves what only create
-// needs: the helper's memfd and socketpair, exec.fifo, openat2.
-import { CString, dlopen, read as peek } from "bun:ffi";
+// Why not node:fs: loading it costs a Bun process ~2 ms, and koffi ~3 ms (~15 ms on a busy
+// host) while runc's whole `start` or `state` takes ~9 ms; with this module `start`, `state`,
+// `kill` and `delete` load nothing but their own code, and create, run and exec no koffi
+// unless they have a terminal (sys.ts; DESIGN.md, "Startup").
+import { CString, dlopen, ptr, read as peek } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { sleepMs } from "./sleep.ts";
 
@@ -33,6 +35,12 @@ function load() {
     readdir: { args: ["ptr"], returns: "ptr" },
     closedir: { args: ["ptr"], returns: "i32" },
     __errno_location: { args: [], returns: "ptr" },
+    socketpair: { args: ["i32", "i32", "i32", "ptr"], returns: "i32" },
+    mkfifo: { args: ["ptr", "u32"], returns: "i32" },
+    isatty: { args: ["i32"], returns: "i32" },
+    // fcntl and openat2 through syscall(2): glibc's is assembly that takes its arguments
+    // from registers, so a fixed declaration calls it correctly (fcntl(3)'s C varargs not).
+    syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
   }).symbols;
 }
 
@@ -329,4 +337,77 @@ export function removeTree(path: string): void {
     else unlink(`${path}/${e.name}`);
   }
   rmdir(path);
+}
+
+const SYS_FCNTL = 72;
+const SYS_OPENAT2 = 437;
+
+function fcntl(fd: number, cmd: number, arg: number): number {
+  return Number(c().syscall(SYS_FCNTL, fd, cmd, arg, 0));
+}
+
+const MFD_ALLOW_SEALING = 2;
+const F_ADD_SEALS = 1033;
+const F_SEAL_ALL = 1 | 2 | 4 | 8; // SEAL, SHRINK, GROW, WRITE
+
+/** An executable, sealed in-memory copy of `image` (the CVE-2019-5736 defence). */
+export function sealedMemfd(name: string, image: Uint8Array): number {
+  const n = cstr(name);
+  const fd = check("memfd_create", name, () => c().memfd_create(n, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  try {
+    writeAll(fd, image, name);
+    check("seal memfd", name, () => fcntl(fd, F_ADD_SEALS, F_SEAL_ALL));
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
+  return fd;
+}
+
+const F_GETFD = 1;
+const FD_CLOEXEC = 1;
+
+/**
+ * "inherited" for an open fd without FD_CLOEXEC, as every fd runts got from its caller is;
+ * "own" for one Bun or runts opened (they are all close-on-exec); "closed" otherwise.
+ */
+export function fdOrigin(fd: number): "inherited" | "own" | "closed" {
+  const flags = fcntl(fd, F_GETFD, 0);
+  if (flags < 0) return "closed";
+  return flags & FD_CLOEXEC ? "own" : "inherited";
+}
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+
+export function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  check("socketpair", "", () => c().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  return [fds[0]!, fds[1]!];
+}
+
+export function isatty(fd: number): boolean {
+  return c().isatty(fd) === 1;
+}
+
+export function mkfifo(path: string, mode: number): void {
+  const p = cstr(path);
+  check("mkfifo", path, () => c().mkfifo(p, mode));
+}
+
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_IN_ROOT = 0x10;
+
+/**
+ * Opens path inside root for reading, resolving every component inside root (openat2
+ * RESOLVE_IN_ROOT); non-blocking, so that a FIFO planted there cannot hang the caller.
+ */
+export function openInRoot(rootFd: number, path: string): number {
+  const how = new Uint8Array(24);
+  const view = new DataView(how.buffer);
+  view.setBigUint64(0, BigInt(O.RDONLY | O.NONBLOCK | O.CLOEXEC), true);
+  view.setBigUint64(16, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), true);
+  const p = cstr(path);
+  return check("openat2", path, () => Number(c().syscall(SYS_OPENAT2, rootFd, ptr(p), ptr(how), 24)));
 }

@@ -1,8 +1,9 @@
-// The syscalls only create and run need, through koffi on libc: the helper's sealed memfd
-// and socketpair, exec.fifo, openat2, fd flags, fds passed over unix sockets (the seccomp
-// notify fd), and loadLibrary for optional features' libraries (libseccomp). Every
-// command's plain file syscalls are in libc.ts. koffi's native engine is loaded directly: its JS loader also loads node:util,
-// node:fs and node:module, ~6 ms per create (DESIGN.md, "Startup").
+// The syscalls runts makes through koffi on libc, loaded only where needed: a terminal
+// (--console-socket, a foreground relay: src/container/console.ts imports it then), fds passed
+// over unix sockets (the seccomp notify fd), and loadLibrary for optional features' libraries
+// (libseccomp). Every other syscall is in libc.ts (bun:ffi), so create, run and exec without
+// a terminal or a seccomp filter load no koffi. koffi's native engine is loaded directly: its
+// JS loader also loads node:util, node:fs and node:module (DESIGN.md, "Startup").
 import { ptr } from "bun:ffi";
 import type Koffi from "koffi";
 import { RuntsError } from "./errors.ts";
@@ -87,16 +88,12 @@ const base = (name: string): string => name.slice(0, name.lastIndexOf("-"));
 const koffi = await loadKoffi();
 
 interface Libc {
-  memfd_create(name: string, flags: number): number;
-  fcntl(fd: number, cmd: number, arg: number): number;
-  socketpair(domain: number, type: number, protocol: number, fds: number[]): number;
-  mkfifo(path: string, mode: number): number;
   socket(domain: number, type: number, protocol: number): number;
   connect(fd: number, addr: Uint8Array, len: number): number;
   close(fd: number): number;
-  isatty(fd: number): number;
   tcgetattr(fd: number, termios: Uint8Array): number;
   tcsetattr(fd: number, when: number, termios: Uint8Array): number;
+  memfd_create(name: string, flags: number): number;
   syscall(nr: number, ...typedArgs: unknown[]): number;
   pread(fd: number, buf: Uint8Array, count: number, offset: number): number;
   sendmsg(fd: number, msg: Uint8Array, flags: number): number;
@@ -109,16 +106,12 @@ function c(): Libc {
   if (libc) return libc;
   const lib = koffi.load("libc.so.6");
   libc = {
-    memfd_create: lib.func("int memfd_create(const char *name, unsigned int flags)"),
-    fcntl: lib.func("int fcntl(int fd, int cmd, int arg)"),
-    socketpair: lib.func("int socketpair(int domain, int type, int protocol, _Out_ int *fds)"),
-    mkfifo: lib.func("int mkfifo(const char *path, unsigned int mode)"),
     socket: lib.func("int socket(int domain, int type, int protocol)"),
     connect: lib.func("int connect(int fd, const uint8_t *addr, unsigned int len)"),
     close: lib.func("int close(int fd)"),
-    isatty: lib.func("int isatty(int fd)"),
     tcgetattr: lib.func("int tcgetattr(int fd, _Out_ uint8_t *termios)"),
     tcsetattr: lib.func("int tcsetattr(int fd, int when, const uint8_t *termios)"),
+    memfd_create: lib.func("int memfd_create(const char *name, unsigned int flags)"),
     syscall: lib.func("long syscall(long nr, ...)"),
     pread: lib.func("long pread(int fd, _Out_ uint8_t *buf, size_t count, long offset)"),
     sendmsg: lib.func("long sendmsg(int fd, const uint8_t *msg, int flags)"),
@@ -144,41 +137,9 @@ export function loadLibrary(name: string): ReturnType<typeof koffi.load> | null 
 /** The errno of the last failed call through koffi. */
 export const lastErrno = (): number => koffi.errno();
 
-const MFD_CLOEXEC = 1;
-const MFD_ALLOW_SEALING = 2;
-const F_ADD_SEALS = 1033;
-const F_SEAL_ALL = 1 | 2 | 4 | 8; // SEAL, SHRINK, GROW, WRITE
-
-/** An executable, sealed in-memory copy of `image` (the CVE-2019-5736 defence). */
-export function sealedMemfd(name: string, image: Uint8Array): number {
-  const fd = check("memfd_create", name, c().memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  writeAll(fd, image);
-  check("seal memfd", name, c().fcntl(fd, F_ADD_SEALS, F_SEAL_ALL));
-  return fd;
-}
-
-const F_GETFD = 1;
-const FD_CLOEXEC = 1;
-
-/**
- * "inherited" for an open fd without FD_CLOEXEC, as every fd runts got from its caller is;
- * "own" for one Bun or runts opened (they are all close-on-exec); "closed" otherwise.
- */
-export function fdOrigin(fd: number): "inherited" | "own" | "closed" {
-  const flags = c().fcntl(fd, F_GETFD, 0);
-  if (flags < 0) return "closed";
-  return flags & FD_CLOEXEC ? "own" : "inherited";
-}
-
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
-
-export function socketPair(): [number, number] {
-  const fds = [-1, -1];
-  check("socketpair", "", c().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
-  return [fds[0]!, fds[1]!];
-}
 
 /** A stream socket connected to the AF_UNIX socket at path (--console-socket, a seccomp agent), close-on-exec. */
 export function connectUnix(path: string): number {
@@ -197,10 +158,6 @@ export function connectUnix(path: string): number {
   return fd;
 }
 
-export function isatty(fd: number): boolean {
-  return c().isatty(fd) === 1;
-}
-
 /** struct termios on x86_64 glibc is 60 bytes. */
 const TERMIOS_SIZE = 60;
 const TCSANOW = 0;
@@ -215,27 +172,39 @@ export function setTerminalAttrs(fd: number, attrs: Uint8Array): void {
   c().tcsetattr(fd, TCSANOW, attrs);
 }
 
-export function mkfifo(path: string, mode: number): void {
-  check("mkfifo", path, c().mkfifo(path, mode));
+const MFD_CLOEXEC = 1;
+
+const SYS_BPF = 321;
+
+/** Memory koffi allocated (stable: its address can go into a syscall's struct), freed by the caller. */
+function stable(bytes: Uint8Array): { ptr: unknown; address: bigint } {
+  const ptr = koffi.alloc("uint8_t", Math.max(1, bytes.length));
+  if (bytes.length) koffi.encode(ptr, "uint8_t", Array.from(bytes), bytes.length);
+  return { ptr, address: koffi.address(ptr) as bigint };
 }
 
-const SYS_OPENAT2 = 437;
-const O_RDONLY = 0;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
-const RESOLVE_NO_MAGICLINKS = 0x02;
-const RESOLVE_IN_ROOT = 0x10;
-
 /**
- * Opens path inside root for reading, resolving every component inside root (openat2
- * RESOLVE_IN_ROOT); non-blocking, so that a FIFO planted there cannot hang the caller.
+ * bpf(2) with attr (a union bpf_attr prefix; the kernel takes a shorter one zero-filled).
+ * `pointers` are copied to stable memory and their addresses written at the given attr
+ * offsets; attr is updated with what the kernel wrote back (PROG_QUERY's count).
  */
-export function openInRoot(rootFd: number, path: string): number {
-  const how = new Uint8Array(24);
-  const view = new DataView(how.buffer);
-  view.setBigUint64(0, BigInt(O_RDONLY | O_NONBLOCK | O_CLOEXEC), true);
-  view.setBigUint64(16, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), true);
-  return check("openat2", path, c().syscall(SYS_OPENAT2, "int", rootFd, "const char *", path, "uint8_t *", how, "size_t", 24));
+export function bpf(cmd: number, attr: Uint8Array, what: string, path: string, pointers: [number, Uint8Array][] = []): number {
+  const held = pointers.map(([off, bytes]) => {
+    const s = stable(bytes);
+    new DataView(attr.buffer, attr.byteOffset).setBigUint64(off, s.address, true);
+    return { off, bytes, s };
+  });
+  const a = stable(attr);
+  try {
+    const r = c().syscall(SYS_BPF, "int", cmd, "void *", a.ptr, "unsigned int", attr.length);
+    if (r < 0) throw new RuntsError(what, path, koffi.errno());
+    attr.set(koffi.decode(a.ptr, "uint8_t", attr.length) as Uint8Array);
+    for (const h of held) h.bytes.set(koffi.decode(h.s.ptr, "uint8_t", h.bytes.length) as Uint8Array);
+    return r;
+  } finally {
+    koffi.free(a.ptr);
+    for (const h of held) koffi.free(h.s.ptr);
+  }
 }
 
 /** An anonymous file (memfd) for a library to write into; read it back with readBack. */

@@ -1,7 +1,6 @@
 // runts's side of a terminal: the connected --console-socket handed to runts-init, and the
 // caller's terminal settings, put back after a foreground relay (which makes them raw).
 import { close } from "../libc.ts";
-import * as sys from "../sys.ts";
 
 export interface ConsoleSide {
   /** The connected console socket, for launch's consoleSocket; undefined without one. */
@@ -12,15 +11,19 @@ export interface ConsoleSide {
   close(): void;
 }
 
-/** relay: the plan's; socket: --console-socket, used when the plan sends the master there. */
-export function consoleSide(relay: "raw" | "plain" | undefined, socket: string | undefined, planned: boolean): ConsoleSide {
-  const attrs = relay === "raw" ? sys.terminalAttrs(0) : undefined;
-  let fd = socket !== undefined && planned ? sys.connectUnix(socket) : undefined;
+/**
+ * relay: the plan's; socket: --console-socket, used when the plan sends the master there.
+ * koffi (sys.ts) is loaded only when there is a terminal to handle.
+ */
+export async function consoleSide(relay: "raw" | "plain" | undefined, socket: string | undefined, planned: boolean): Promise<ConsoleSide> {
+  const sys = relay === "raw" || (socket !== undefined && planned) ? await import("../sys.ts") : undefined;
+  const attrs = relay === "raw" ? sys!.terminalAttrs(0) : undefined;
+  let fd = socket !== undefined && planned ? sys!.connectUnix(socket) : undefined;
   return {
     get fd() {
       return fd;
     },
-    restoreTerminal: () => attrs && sys.setTerminalAttrs(0, attrs),
+    restoreTerminal: () => attrs && sys!.setTerminalAttrs(0, attrs),
     close() {
       if (fd !== undefined) close(fd);
       fd = undefined;

@@ -1,21 +1,25 @@
 import { posix } from "node:path";
+import { type CgroupPaths, cgroupPathsFor, cgroupsOf } from "../cgroups/driver.ts";
+import { applyDevices } from "../cgroups/apply-devices.ts";
+import { applyV1, applyV2, assertRealtimeBudget } from "../cgroups/apply.ts";
+import { deviceRules, type SpecDeviceRule } from "../cgroups/device-rules.ts";
+import { cgroupLayout, v1Hierarchies } from "../cgroups/layout.ts";
+import { containerCgroupPath } from "../cgroups/path.ts";
+import { planResources, type Resources } from "../cgroups/resources.ts";
 import { rootlessCgroupDir } from "../cgroups/rootless.ts";
-import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, realpath, writeText } from "../libc.ts";
+import { chmod, exists, isatty, mkfifo, O, readText, readTextIfAny, realpath, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
 import { pathOwner } from "../rootless.ts";
-import { sendToAgent } from "../seccomp/listener.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { writePidFile } from "../state/pid-file.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
-import * as sys from "../sys.ts";
 import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
@@ -59,33 +63,42 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     const spec = loadSpec(bundle);
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
     const rootfs = checkedRootfs(spec, bundle);
-    const v2Root = cgroup2Root();
-    let cgroupDir = cgroupDirFor(v2Root, spec.linux?.cgroupsPath, id);
-    if (ctx.rootless) cgroupDir = rootlessCgroupDir(cgroupDir, v2Root, spec.linux?.resources, process.geteuid?.() ?? 0, pathOwner);
-    ctx.log.debug(`create ${id}: cgroup ${cgroupDir || "none (rootless, not delegated)"}`);
+    const layout = cgroupLayout(readText("/proc/self/mountinfo"));
+    const cgroupRel = containerCgroupPath(spec.linux?.cgroupsPath, id);
+    // Rootless: only a cgroup v2 subtree delegated to the user (v1 hierarchies never are).
+    const cgroupPaths = ctx.rootless ? rootlessCgroupPaths(layout.unified, cgroupRel, spec.linux?.resources) : cgroupPathsFor(layout, cgroupRel);
+    const cgroups = cgroupsOf(cgroupPaths);
+    const devices = deviceRules(spec.linux?.resources?.devices as SpecDeviceRule[] | undefined);
+    const resources = planResources(spec.linux?.resources as Resources | undefined);
+    ctx.log.debug(`create ${id}: cgroup ${cgroupPaths.cgroupDir || "none (rootless, not delegated)"}`);
+    if (cgroupPaths.cgroupV1) ctx.log.debug(`create ${id}: v1 cgroups ${cgroups.dirs().join(" ")}`);
     const seccompModule = spec.linux?.seccomp ? await import("../seccomp/program.ts") : undefined;
     const seccomp = seccompModule && (await seccompModule.seccompProgram(spec.linux!.seccomp!, ctx.root));
     for (const w of seccomp?.warnings ?? []) ctx.log.warn(w);
+    // koffi (SCM_RIGHTS) only for a container with a seccomp agent.
+    const agent = seccomp?.program.listener ? await import("../seccomp/listener.ts") : undefined;
     const plan = planContainer(spec, {
       bundle,
       rootfs,
       stateDir: dir.dir,
-      cgroupDir,
+      cgroupDir: cgroupPaths.cgroupDir,
+      cgroupJoin: cgroups.joinFiles(),
+      cgroupV1Mounts: cgroupPaths.cgroupV1 ? v1Hierarchies(layout, cgroupRel) : undefined,
       // Without a cgroup of its own a rootless container sees the caller's at /sys/fs/cgroup.
-      cgroupMountSource: cgroupDir || ownCgroupDir(v2Root),
+      cgroupMountSource: cgroupPaths.cgroupDir || (layout.unified ? ownCgroupDir(layout.unified) : ""),
       rootless: ctx.rootless,
       foreground: o.foreground,
       subreaper: !o.noSubreaper,
       pidfdSocket: o.pidfdSocket,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
-      console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
+      console: { socket: o.consoleSocket, stdinIsTty: isatty(0) },
       facts: hostFacts,
       seccomp: seccomp?.program,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
-    if (cgroupDir) assertCgroupFree(cgroupDir);
+    cgroups.assertFree();
     state = {
       ociVersion: spec.ociVersion,
       id,
@@ -96,19 +109,26 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       created: new Date().toISOString(),
       owner: ownerName(),
       annotations: spec.annotations,
-      cgroupDir,
+      ...cgroupPaths,
+      resources: spec.linux?.resources,
       hooks: spec.hooks,
       ...(seccomp && { seccomp: { flags: seccomp.program.flags, listener: seccomp.program.listener } }),
       creating: true,
     };
     if (seccomp) seccompModule!.storeProgram(dir.seccompPath, seccomp.program);
     dir.write(state);
-    if (cgroupDir) createCgroup(cgroupDir);
-    sys.mkfifo(dir.fifoPath, 0o622);
+    cgroups.create();
+    if (cgroupPaths.cgroupV1) applyV1(cgroupPaths, resources);
+    else if (cgroupPaths.cgroupDir) applyV2(layout.unified!, cgroupPaths.cgroupDir, resources);
+    assertRealtimeBudget(cgroupPaths, spec.process?.scheduler?.policy);
+    // Rootless: no device program (loading one needs privileges); the user namespace keeps
+    // device nodes from being made or opened, and only deny rules are accepted there.
+    if (!ctx.rootless) applyDevices(cgroupPaths, devices);
+    mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
     const s = state;
-    terminal = consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
+    terminal = await consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
     const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
       consoleSocket: terminal.fd,
@@ -126,7 +146,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
         }
       },
       onSeccompFd(fd) {
-        sendToAgent(seccomp!.program.listener!, fd, s.pid, hookState(s, "creating"));
+        agent!.sendToAgent(seccomp!.program.listener!, fd, s.pid, hookState(s, "creating"));
       },
       onSync(name) {
         if (name !== SYNC_CREATE_RUNTIME) throw new RuntsError("sync", name, 0, "unknown sync point");
@@ -150,6 +170,13 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
   } finally {
     terminal?.close();
   }
+}
+
+/** A rootless container's cgroups: the delegated v2 one or none (rootlessCgroupDir decides). */
+function rootlessCgroupPaths(v2Root: string | undefined, rel: string, resources: Record<string, unknown> | undefined): CgroupPaths {
+  const euid = process.geteuid?.() ?? 0;
+  if (!v2Root) return { cgroupDir: rootlessCgroupDir("", "", resources, euid, () => undefined) };
+  return { cgroupDir: rootlessCgroupDir(`${v2Root}/${rel}`, v2Root, resources, euid, pathOwner) };
 }
 
 /** The cgroup v2 directory runts itself is in ("0::/path" in /proc/self/cgroup). */

@@ -1,20 +1,21 @@
 // `runts exec`: a new process in a running container, joined and started by runts-init.
+import { cgroupsOf } from "../cgroups/driver.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch } from "../helper/launch.ts";
-import { O, readText, writeText } from "../libc.ts";
+import { isatty, O, readText, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { execCgroupDir, type ExecFlags, type ExecPlan, planExec, processFromFile, processFromFlags } from "../plan/exec.ts";
-import { isatty } from "../sys.ts";
 import { loadSpec } from "../spec/load.ts";
 import type { Process } from "../spec/types.ts";
 import { parseAndCheck } from "../spec/validate.ts";
 import { writePidFile } from "../state/pid-file.ts";
+import { processStartTime } from "../state/status.ts";
+import { sleepMs } from "../sleep.ts";
 import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { waitForwarding } from "./forward.ts";
 import { withContainer } from "./lifecycle.ts";
 import { hookState } from "../hooks.ts";
-import { sendToAgent } from "../seccomp/listener.ts";
 
 export interface ExecOptions {
   id: string;
@@ -82,6 +83,7 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
     initPid: state.pid,
     initStartTime: state.pidStartTime,
     cgroupDir: execCgroupDir(state.cgroupDir, o.cgroup),
+    cgroupJoin: cgroupsOf(state).joinFiles(),
     rootfs: state.rootfs,
     foreground: !o.detach,
     listenFds: listen,
@@ -92,13 +94,21 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
     seccomp,
   });
   for (const w of plan.warnings) ctx.log.warn(w);
-  const terminal = consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
+  // koffi (SCM_RIGHTS) only for a container with a seccomp agent.
+  const agent = seccomp?.listener ? await import("../seccomp/listener.ts") : undefined;
+  const terminal = await consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
   try {
-    return await launchExec(ctx, o, proc, plan, listen + o.preserveFds, terminal, (fd, pid) => sendToAgent(seccomp!.listener!, fd, pid, hookState(state, "running")));
+    return await launchExec(ctx, o, proc, plan, listen + o.preserveFds, terminal, (fd, pid) => agent!.sendToAgent(seccomp!.listener!, fd, pid, hookState(state, "running")));
   } finally {
     terminal.close();
     terminal.restoreTerminal();
   }
+}
+
+/** A process whose exec failed exits at once (runts-init's fail): exec returns once it has. */
+function awaitGone(pid: number, startTime: string | undefined): void {
+  const deadline = Date.now() + 2_000;
+  while (startTime !== undefined && processStartTime(pid) === startTime && Date.now() < deadline) sleepMs(1);
 }
 
 /** toAgent: hands the exec'd process's seccomp notify fd to the container's agent. */
@@ -111,6 +121,25 @@ async function launchExec(
   terminal: ConsoleSide,
   toAgent: (fd: number, pid: number) => void,
 ): Promise<number> {
+  let started: { pid: number; time: string | undefined } | undefined;
+  try {
+    return await launchAndWait(ctx, o, proc, plan, passFds, terminal, toAgent, (pid) => (started = { pid, time: processStartTime(pid) }));
+  } catch (err) {
+    if (started) awaitGone(started.pid, started.time);
+    throw err;
+  }
+}
+
+async function launchAndWait(
+  ctx: Context,
+  o: ExecOptions,
+  proc: Process,
+  plan: ExecPlan,
+  passFds: number,
+  terminal: ConsoleSide,
+  toAgent: (fd: number, pid: number) => void,
+  onPid: (pid: number) => void,
+): Promise<number> {
   let pid = 0;
   const launched = await launch(plan.ops, {
     preserveFds: passFds,
@@ -119,6 +148,7 @@ async function launchExec(
     until: "exec",
     onPid(p) {
       pid = p;
+      onPid(pid);
       ctx.log.debug(`exec ${o.id}: process pid ${pid}`);
       if (proc.oomScoreAdj !== undefined) {
         const file = `/proc/${pid}/oom_score_adj`;

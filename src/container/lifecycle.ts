@@ -1,5 +1,5 @@
 // start, state, kill, delete, pause/resume: the commands on an existing container.
-import { allProcs, killCgroup, setFrozen } from "../cgroups/v2.ts";
+import { cgroupsOf } from "../cgroups/driver.ts";
 import { errnoOf, RuntsError } from "../errors.ts";
 import { decodePayload, fieldInt, fieldString, Msg } from "../helper/protocol.ts";
 import { hookState, runHooks } from "../hooks.ts";
@@ -164,7 +164,7 @@ function reportedError(id: string, frame: Uint8Array): RuntsError {
 
 /** Kills what is left of a container whose start failed and waits (briefly) for its init to go. */
 function stopAfterFailure(o: Opened): void {
-  killCgroup(o.state.cgroupDir);
+  cgroupsOf(o.state).kill();
   const deadline = Date.now() + 2_000;
   while (initAlive(o.state) && Date.now() < deadline) sleepMs(1);
 }
@@ -199,7 +199,7 @@ function killLocked(o: Opened, signal: number, all: boolean): void {
     throw new RuntsError("kill", id, 0, "container not running");
   }
   // A rootless container without a cgroup: its init (killing a pid namespace's init ends it all).
-  const pids = all && o.state.cgroupDir ? allProcs(o.state.cgroupDir) : [o.state.pid];
+  const pids = all && hasCgroups(o.state) ? cgroupsOf(o.state).procs() : [o.state.pid];
   for (const pid of pids) {
     try {
       process.kill(pid, signal);
@@ -230,7 +230,6 @@ function removeLocked(ctx: Context, o: Opened, force: boolean): void {
   if ((o.status === "running" || o.status === "paused") && !force) {
     throw new RuntsError("delete", id, 0, `cannot delete a ${o.status} container without --force`);
   }
-  if (o.status === "paused") setFrozen(o.state.cgroupDir, false);
   destroy(o.state);
   if (o.status !== "creating" || o.state.pid > 0) {
     runHooks("poststop", o.state.hooks?.poststop, hookState(o.state, "stopped"), (m) => ctx.log.warn(m));
@@ -244,12 +243,13 @@ export function pause(ctx: Context, id: string, frozen: boolean): void {
     if (o.status !== want) {
       throw new RuntsError(frozen ? "pause" : "resume", id, 0, `container is ${o.status}, not ${want}`);
     }
-    if (!o.state.cgroupDir) throw new RuntsError(frozen ? "pause" : "resume", id, 0, "the container has no cgroup (rootless, none delegated)");
-    setFrozen(o.state.cgroupDir, frozen);
+    cgroupsOf(o.state).setFrozen(frozen);
   });
 }
 
+const hasCgroups = (s: StoredState): boolean => !!(s.cgroupDir || s.cgroupV1);
+
 /** Host pids of every process in the container. */
 export function ps(ctx: Context, id: string): number[] {
-  return withContainer(ctx, id, (o) => (o.state.cgroupDir ? allProcs(o.state.cgroupDir) : o.state.pid > 0 ? [o.state.pid] : []).sort((a, b) => a - b));
+  return withContainer(ctx, id, (o) => (hasCgroups(o.state) ? cgroupsOf(o.state).procs() : o.state.pid > 0 ? [o.state.pid] : []).sort((a, b) => a - b));
 }

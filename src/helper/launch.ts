@@ -2,8 +2,7 @@
 import helperImage from "../../build/runts-init" with { type: "file" };
 import { RuntsError, wrapSys } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { close, readFull, readlink, writeAll } from "../libc.ts";
-import * as sys from "../sys.ts";
+import { close, fdOrigin, readFull, readlink, sealedMemfd, socketPair, writeAll } from "../libc.ts";
 import {
   decodePayload,
   encodeFrame,
@@ -79,7 +78,7 @@ function isOwnFd(fd: number, origin: "own" | "closed"): boolean {
  */
 export function checkPreservedFds(n: number): void {
   for (let fd = 3; fd < 3 + n; fd++) {
-    const origin = sys.fdOrigin(fd);
+    const origin = fdOrigin(fd);
     if (origin === "inherited" || !isOwnFd(fd, origin)) continue;
     const why = origin === "closed" ? "it is not open" : "it is close-on-exec, so runts opened it itself";
     throw new RuntsError(`--preserve-fds ${n}`, "", 0, `fd ${fd} was not passed to runts by its caller (${why})`);
@@ -105,8 +104,8 @@ function helperError(m: Message, plan: PlanOp[]): RuntsError {
 /** Runs the plan up to OP_READY (the container init then waits on exec.fifo), or for exec up to execve. */
 export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launched> {
   const image = await Bun.file(helperImage).bytes();
-  const memfd = sys.sealedMemfd("runts-init", image);
-  const [ours, theirs] = sys.socketPair();
+  const memfd = sealedMemfd("runts-init", image);
+  const [ours, theirs] = socketPair();
   const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   // Bun.spawn, not node:child_process, which costs ~4 ms to load (with node:events).
   let helper: ReturnType<typeof Bun.spawn>;
@@ -146,7 +145,8 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
           break;
         }
         case Msg.SECCOMP_FD: {
-          const fd = sys.receiveFd(ours, "runts-init socket");
+          // koffi, only for a container with a seccomp agent.
+          const fd = (await import("../sys.ts")).receiveFd(ours, "runts-init socket");
           try {
             if (!opts.onSeccompFd) throw new RuntsError("read from runts-init", "", 0, "a seccomp notify fd nobody asked for");
             opts.onSeccompFd(fd);

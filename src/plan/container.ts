@@ -9,7 +9,7 @@ import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
 import { planMemoryPolicy } from "./mempolicy.ts";
 import { checkIdMappings } from "./ids.ts";
-import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
+import { type CgroupV1Mount, containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { CLONE_FLAGS, planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { placeSeccomp, type SeccompProgram } from "./seccomp.ts";
@@ -27,6 +27,10 @@ export interface CreateContext {
   stateDir: string;
   /** The container's cgroup v2 directory on the host; "" for none (rootless without delegation). */
   cgroupDir: string;
+  /** v1 hierarchies' tasks files the init writes itself to, first of all (no CLONE_INTO_CGROUP there). */
+  cgroupJoin?: string[];
+  /** v1 hierarchies, for a cgroup mount. */
+  cgroupV1Mounts?: CgroupV1Mount[];
   /** Bound at a cgroup mount without a cgroup namespace; default cgroupDir. */
   cgroupMountSource?: string;
   /** --rootless: the container needs a new user namespace. */
@@ -109,6 +113,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
+  // v1: the init joins its v1 cgroups after clone3, so its cgroup namespace comes after that.
+  const lateCgroupns = !!ctx.cgroupJoin?.length && (ns.cloneFlags & CLONE_FLAGS.cgroup) !== 0;
   const consolePlan = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds, mountConsole: true });
   const idMaps = planUserNamespace(spec, ns, ctx.facts);
   if (ctx.rootless && !ns.has("user")) {
@@ -120,6 +126,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     facts: ctx.facts,
     hasNamespace: (t) => ns.has(t),
     cgroupDir: ctx.cgroupMountSource ?? ctx.cgroupDir,
+    cgroupV1: ctx.cgroupV1Mounts,
     userMaps: linuxMaps,
   });
   const timeOffsets = planTimeOffsets(linux, ns);
@@ -134,8 +141,9 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
     {
       op: "CLONE",
       args: [
-        // With offsets the parent has unshared the time namespace the init is cloned into.
-        timeOffsets ? ns.cloneFlags & ~CLONE_FLAGS.time : ns.cloneFlags,
+        // With offsets the parent has unshared the time namespace the init is cloned into; on
+        // cgroup v1 the init makes its cgroup namespace once it is in its v1 cgroups.
+        ns.cloneFlags & ~(timeOffsets ? CLONE_FLAGS.time : 0) & ~(lateCgroupns ? CLONE_FLAGS.cgroup : 0),
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
@@ -144,6 +152,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
+    ...(ctx.cgroupJoin?.length ? [{ op: "CGROUP_JOIN" as const, args: ctx.cgroupJoin }] : []),
+    ...(lateCgroupns ? [{ op: "UNSHARE_CGROUPNS" as const, args: [] }] : []),
     ...(ctx.pidfdSocket !== undefined ? [{ op: "PIDFD_SOCKET" as const, args: [ctx.pidfdSocket, "standard"] }] : []),
     // A rootless runts-init cannot clone the rootfs on the host; the init can in its new mount namespace.
     { op: "ROOTFS", args: [propagation.initial, ctx.rootless && ns.cloneFlags & CLONE_FLAGS.mount ? 1 : 0] },

@@ -7,6 +7,7 @@ import type { Capabilities, Process, Spec } from "../spec/types.ts";
 import type { HostFacts } from "./facts.ts";
 import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planMemoryPolicy } from "./mempolicy.ts";
+import { MAX_ID } from "./ids.ts";
 import { CLONE_FLAGS } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { placeSeccomp, type SeccompProgram } from "./seccomp.ts";
@@ -24,9 +25,6 @@ export interface ExecFlags {
   noNewPrivs?: boolean;
   tty?: boolean;
 }
-
-/** The largest id runts accepts (a uid_t that is not negative as an int32; 2^32-1 is "no id"). */
-export const MAX_ID = 2147483647;
 
 function parseId(text: string, where: string): number {
   if (!/^\d+$/.test(text) || Number(text) > MAX_ID) {
@@ -108,6 +106,8 @@ export interface ExecContext {
   initStartTime: string;
   /** The cgroup the process is born in. */
   cgroupDir: string;
+  /** v1 hosts: the tasks files of the container's v1 cgroups, which the process joins first. */
+  cgroupJoin?: string[];
   rootfs: string;
   foreground: boolean;
   /** Socket activation fds (3..3+listenFds-1) passed on with LISTEN_FDS/LISTEN_PID. */
@@ -137,7 +137,7 @@ export function containerNamespaceFlags(spec: Spec): number {
 }
 
 /**
- * JOIN (the init's namespaces through a pidfd, born in the cgroup) → PIDFD_SOCKET →
+ * JOIN (the init's namespaces through a pidfd, born in the cgroup) → CGROUP_JOIN (v1) → PIDFD_SOCKET →
  * personality, scheduler, ioprio → rlimits, user, umask, caps, cwd, NNP → LOOKUP →
  * AFFINITY (final) → EXEC, with the container's seccomp filter where runc loads it in an
  * exec'd process (placeSeccomp). No mounts: the container's root is the init's.
@@ -157,6 +157,7 @@ export function planExec(container: Spec, p: Process, ctx: ExecContext): ExecPla
       args: [containerNamespaceFlags(container), ctx.cgroupDir, ctx.initPid, ctx.initStartTime, ctx.foreground ? 1 : 0, initialAffinity(spec)],
     },
   ];
+  if (ctx.cgroupJoin?.length) ops.push({ op: "CGROUP_JOIN", args: ctx.cgroupJoin });
   if (ctx.pidfdSocket !== undefined) ops.push({ op: "PIDFD_SOCKET", args: [ctx.pidfdSocket, "setns"] });
   // Before the user switch, as runc's setns init: no /dev/console for an exec.
   const consolePlan = planConsole(proc, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.listenFds + ctx.preserveFds, mountConsole: false });

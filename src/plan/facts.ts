@@ -1,5 +1,4 @@
-import { close, exists, fstat, O, open, readFull, readText, S_IFDIR, S_IFMT, S_IFREG, stat } from "../libc.ts";
-import { openInRoot } from "../sys.ts";
+import { close, exists, fstat, O, open, openInRoot, readFull, readText, S_IFDIR, S_IFMT, S_IFREG, stat } from "../libc.ts";
 
 /** What the planner needs to know about the host. The real one reads the host; tests pass a double. */
 export interface HostFacts {

@@ -239,6 +239,36 @@ export interface MountContext {
   cgroupDir: string;
   /** The container's user namespace mappings, for idmapped mounts that give none of their own. */
   userMaps?: IdMaps;
+  /** v1 and hybrid hosts: each v1 hierarchy the container has a cgroup in. */
+  cgroupV1?: CgroupV1Mount[];
+}
+
+export interface CgroupV1Mount {
+  /** The hierarchy's directory name under /sys/fs/cgroup ("memory", "cpu,cpuacct", "systemd"). */
+  name: string;
+  /** Its controllers, as mount data ("cpu,cpuacct", "name=systemd"). */
+  controllers: string;
+  /** The container's cgroup in it, on the host. */
+  hostDir: string;
+}
+
+/**
+ * A cgroup mount on a v1 host, as runc makes it: a tmpfs with, for every hierarchy, the
+ * container's cgroup bound (or, in a cgroup namespace, the hierarchy mounted) at its name, and
+ * a symlink for each controller of a co-mounted one (cpu -> cpu,cpuacct).
+ */
+function cgroupV1Ops(dest: string, o: MountOptions, ctx: MountContext, plan: MountPlan, where: string): PlanOp[] {
+  const plain = o.flags & ~(MS.BIND | MS.REC | MS.RDONLY | MS.REMOUNT);
+  const ops: PlanOp[] = [{ op: "MOUNT", args: ["tmpfs", dest, "tmpfs", plain, "mode=755", TARGET.DIR, 0] }];
+  for (const h of ctx.cgroupV1!) {
+    const at = `${dest}/${h.name}`;
+    if (ctx.hasNamespace("cgroup")) ops.push({ op: "MOUNT", args: ["cgroup", at, "cgroup", o.flags & ~(MS.BIND | MS.REC), h.controllers, TARGET.DIR, 0] }, ...setattrOps(at, o));
+    else ops.push(...bindOps(h.hostDir, at, false, TARGET.DIR, o));
+    const parts = h.controllers.split(",");
+    if (parts.length > 1) for (const c of parts) if (c !== h.name) ops.push({ op: "SYMLINK", args: [h.name, `${dest}/${c}`] });
+  }
+  if (o.flags & MS.RDONLY) plan.final.push({ op: "SETATTR", args: [dest, ATTR.RDONLY, 0, 0, 0], origin: where });
+  return ops;
 }
 
 export function containerPath(p: string): string {
@@ -316,6 +346,8 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Moun
         plan.trees.push({ op: "IDMAP_TREE", args: idmapTreeArgs(m, source, recursive, o, ctx.userMaps, where), origin: where });
       }
       ops.push(...bindOps(source, dest, recursive, kind === "dir" ? TARGET.DIR : TARGET.FILE, o, false, tree));
+    } else if ((type === "cgroup" || type === "cgroup2") && ctx.cgroupV1?.length) {
+      ops.push(...cgroupV1Ops(dest, o, ctx, plan, where));
     } else if (type === "cgroup" || type === "cgroup2") {
       if (ctx.hasNamespace("cgroup")) {
         ops.push({ op: "MOUNT", args: ["cgroup2", dest, "cgroup2", o.flags, o.data.join(","), TARGET.DIR, 0] });

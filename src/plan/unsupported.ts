@@ -32,10 +32,10 @@ export const UNSUPPORTED: Unsupported[] = [
 ];
 
 /**
- * The linux.resources fields runts applies; every other one (memory, cpu, pids, blockIO,
- * hugepageLimits, network, rdma, unified, and any a later spec adds) is refused.
+ * The linux.resources fields runts applies (src/cgroups: each one enforced, or refused by the
+ * driver naming the field and the controller the host lacks); any a later spec adds is refused.
  */
-export const RESOURCES_APPLIED = ["devices"];
+export const RESOURCES_APPLIED = ["devices", "memory", "cpu", "pids", "blockIO", "hugepageLimits", "network", "rdma", "unified"];
 
 function valueAt(spec: Spec, field: string): unknown {
   let v: unknown = spec;

@@ -21,7 +21,12 @@ export interface StoredState {
   created: string;
   owner: string;
   annotations?: Record<string, string>;
+  /** The container's cgroup in the unified hierarchy ("" on a legacy v1 host). */
   cgroupDir: string;
+  /** v1 and hybrid hosts: v1 controller -> the container's cgroup in that hierarchy. */
+  cgroupV1?: Record<string, string>;
+  /** linux.resources as last applied (create, then update), for `update` to merge into. */
+  resources?: Record<string, unknown>;
   hooks?: Partial<Record<HookName, Hook[]>>;
   /**
    * linux.seccomp as loaded into the init: seccomp(2) flags and the agent; the compiled

@@ -1,5 +1,5 @@
 import { exists, readTextIfAny } from "../libc.ts";
-import { isFrozen } from "../cgroups/v2.ts";
+import { cgroupsOf } from "../cgroups/driver.ts";
 import type { StoredState } from "./state-dir.ts";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";
@@ -21,6 +21,6 @@ export function initAlive(s: StoredState): boolean {
 export function statusOf(s: StoredState, fifoPath: string): Status {
   if (s.creating) return "creating";
   if (!initAlive(s)) return "stopped";
-  if (isFrozen(s.cgroupDir)) return "paused";
+  if (cgroupsOf(s).isFrozen()) return "paused";
   return exists(fifoPath) ? "created" : "running";
 }

@@ -148,6 +148,39 @@ for (const r of [RT_RUNTS, RT_RUNC]) {
       expect(cgroupProcs(id)).toContain(Number(readFileSync(path.join(dir, "pid"), "utf8")));
     });
 
+    test("run: the waiting runtime is a subreaper (orphans of the container reach it), not with --no-subreaper", () => {
+      // No pid namespace: an orphan of the init is reparented on the host, to the nearest subreaper.
+      const script = "o=$( (sleep 30 >/dev/null & echo $!) ); sleep 0.5; grep PPid /proc/$o/status; echo init-parent $PPID; kill $o";
+      for (const flags of [[], ["--no-subreaper"]]) {
+        const bundle = scope.newBundle({
+          rootfs: "shared",
+          config: (c) => {
+            c.process.args = ["/bin/sh", "-c", script];
+            c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== "pid");
+          },
+        });
+        const res = rt(r, ["run", ...flags, "-b", bundle.dir, scope.newId(r)]);
+        expect(res.code).toBe(0);
+        const orphanParent = /PPid:\s+(\d+)/.exec(res.stdout)?.[1];
+        const initParent = /init-parent (\d+)/.exec(res.stdout)?.[1];
+        expect(orphanParent).toBeDefined();
+        expect({ flags, reapedByRuntime: orphanParent === initParent }).toEqual({ flags, reapedByRuntime: flags.length === 0 });
+      }
+    });
+
+    test("into a container with its own user namespace: root of that namespace, or --user", () => {
+      const { id } = running(r, (c) => {
+        c.linux.namespaces.push({ type: "user" });
+        c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      });
+      const init = containerState(r.bin, r.root, id)!.pid as number;
+      const res = rt(r, ["exec", id, "sh", "-c", "id -u; id -g; cat /proc/self/uid_map; readlink /proc/self/ns/user"]);
+      expect(res.stderr).toBe("");
+      expect(res.stdout.split("\n").map((l) => l.trim().replace(/\s+/g, " "))).toEqual(["0", "0", "0 100000 65536", readlinkSync(`/proc/${init}/ns/user`), ""]);
+      expect(rt(r, ["exec", "-u", "1000:1000", id, "id", "-u"]).stdout).toBe("1000\n");
+    });
+
     test("a missing binary: a clear error, no process left in the container", () => {
       const { id } = running(r);
       const res = rt(r, ["exec", id, "/bin/nonexistent"]);

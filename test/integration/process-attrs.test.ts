@@ -490,6 +490,8 @@ describe("process attributes", () => {
   test("scheduler: SCHED_FIFO priority 1 (root)", () => {
     const info = runInfo(RT_RUNTS, (c) => {
       c.process.scheduler = { policy: "SCHED_FIFO", priority: 1 };
+      // This hybrid host's kernel has RT group scheduling: a new v1 cpu cgroup has no realtime time.
+      c.linux.resources = { cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
     });
     expect(info.sched.policy).toBe("SCHED_FIFO");
     expect(info.sched.priority).toBe(1);

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { BOTH, capMask, containerState, probeInfo, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "../lib/harness";
+import { BOTH, capMask, containerState, hostMounts, probeInfo, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "../lib/harness";
 import type { Bundle } from "../lib/rootfs";
 import { testScope } from "../lib/scope";
 
@@ -110,11 +110,13 @@ describe("namespaces owned by the new user namespace", () => {
       c.linux.namespaces.push({ type: "cgroup" });
       c.linux.sysctl = { "net.ipv4.ip_local_port_range": "20000 30000" };
       c.hostname = "inside";
-      c.process.args = ["/bin/sh", "-c", "grep ^0:: /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1; cat /proc/sys/net/ipv4/ip_local_port_range; hostname; [ -x /bin/probe ] && echo in-rootfs"];
+      c.process.args = ["/bin/sh", "-c", "grep ^0:: /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1; grep -c ' /sys/fs/cgroup/memory .* - cgroup ' /proc/self/mountinfo; cat /proc/sys/net/ipv4/ip_local_port_range; hostname; [ -x /bin/probe ] && echo in-rootfs"];
     });
     const r = run(RT_RUNTS, b);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
-    expect(r.stdout.split("\n").map((l) => l.trim().replace(/\s+/g, " "))).toEqual(["0::/", "cgroup2", "20000 30000", "inside", "in-rootfs", ""]);
+    // On a v1/hybrid host the cgroup mount is runc's tmpfs of v1 hierarchies (mounted in the namespace).
+    const v1 = hostMounts().some((m) => m.fsType === "cgroup");
+    expect(r.stdout.split("\n").map((l) => l.trim().replace(/\s+/g, " "))).toEqual(["0::/", v1 ? "tmpfs" : "cgroup2", v1 ? "1" : "0", "20000 30000", "inside", "in-rootfs", ""]);
     expectNoLeftovers();
   });
 });

@@ -7,7 +7,7 @@ import path from "node:path";
 import koffi from "koffi";
 import { decodePayload, fieldInt, fieldString, type Message } from "../../src/helper/protocol.ts";
 import { close, readFull, writeAll } from "../../src/libc.ts";
-import * as sys from "../../src/sys.ts";
+import { socketPair } from "../../src/libc.ts";
 import { REPO } from "./harness";
 
 export const HELPER = path.join(REPO, "build/runts-init");
@@ -51,7 +51,7 @@ export function errorFields(m: Message): [string, string, number, string] {
  * fds 4, 5, ... (not close-on-exec there).
  */
 export async function runHelper(input: Uint8Array, opts: { wrapper?: string[]; extraFds?: number[]; timeoutMs?: number } = {}): Promise<HelperResult> {
-  const [ours, theirs] = sys.socketPair();
+  const [ours, theirs] = socketPair();
   const argv = [...(opts.wrapper ?? []), HELPER, "3"];
   let child;
   try {

@@ -3,13 +3,13 @@ import type { HostFacts } from "../../src/plan/facts.ts";
 import {
   containerNamespaceFlags,
   execCgroupDir,
-  MAX_ID,
   planExec,
   processFromFile,
   processFromFlags,
   type ExecContext,
   type ExecFlags,
 } from "../../src/plan/exec.ts";
+import { MAX_ID } from "../../src/plan/ids.ts";
 import { CLONE_FLAGS } from "../../src/plan/namespaces.ts";
 import { fakeFacts } from "../lib/plan-context.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";

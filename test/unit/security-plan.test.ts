@@ -1,6 +1,6 @@
 // Planner side of the security review (issue 8); the integration tests check the effect.
 import { describe, expect, test } from "bun:test";
-import { cgroupDirFor } from "../../src/cgroups/v2.ts";
+import { containerCgroupPath } from "../../src/cgroups/path.ts";
 import { capabilityMasks } from "../../src/plan/capabilities.ts";
 import type { HostFacts } from "../../src/plan/facts.ts";
 import { ATTR, planMounts } from "../../src/plan/mounts.ts";
@@ -31,9 +31,10 @@ describe("security review planners", () => {
   });
 
   test("a cgroup path component named like an interface file is refused; ordinary names pass", () => {
-    expect(() => cgroupDirFor("/sys/fs/cgroup", undefined, "cgroup.procs")).toThrow('"cgroup.procs" is the name of a cgroup interface file');
-    expect(() => cgroupDirFor("/sys/fs/cgroup", "/a/memory.pressure/b", "x")).toThrow("config.json: linux.cgroupsPath:");
-    expect(cgroupDirFor("/sys/fs/cgroup", "/machine.slice/ctr.1", "x")).toBe("/sys/fs/cgroup/machine.slice/ctr.1");
+    expect(() => containerCgroupPath(undefined, "cgroup.procs")).toThrow('"cgroup.procs" is the name of a cgroup interface file');
+    expect(() => containerCgroupPath("/a/memory.pressure/b", "x")).toThrow("config.json: linux.cgroupsPath:");
+    expect(() => containerCgroupPath("/a/tasks", "x")).toThrow("config.json: linux.cgroupsPath:");
+    expect(containerCgroupPath("/machine.slice/ctr.1", "x")).toBe("machine.slice/ctr.1");
   });
 
   const proc = (change: (p: Process) => void): Process => {
