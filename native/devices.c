@@ -2,6 +2,9 @@
  * directories. */
 #include "init.h"
 
+/* The directory of a /dev entry is reached without any symlink (open_parent_ex with
+ * RESOLVE_NO_SYMLINKS): an image whose /dev is a symlink into a bind-mounted volume would
+ * otherwise have remove_entry delete that volume's files. */
 static void remove_entry(int pfd, const char *name, const char *path) {
   if (unlinkat(pfd, name, 0) == 0 || errno == ENOENT) return;
   if (errno == EISDIR && unlinkat(pfd, name, AT_REMOVEDIR) == 0) return;
@@ -24,7 +27,7 @@ static void bind_device(const char *host, const char *path, mode_t type, dev_t d
   int tree = open_tree_fd(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree < 0) fail("bind device", host, errno, NULL);
   const char *name;
-  int pfd = open_parent("bind device", path, &name, 1);
+  int pfd = open_parent_ex("bind device", path, &name, 1, RESOLVE_NO_SYMLINKS);
   remove_entry(pfd, name, path);
   int tfd = openat(pfd, name, O_CREAT | O_EXCL | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (tfd < 0) fail("bind device: create target", path, errno, NULL);
@@ -44,7 +47,7 @@ void op_mknod(const struct op *op) {
   mode_t mode = (mode_t)u_arg(op, 1);
   dev_t dev = makedev((unsigned)u_arg(op, 2), (unsigned)u_arg(op, 3));
   const char *name;
-  int pfd = open_parent("mknod", path, &name, 1);
+  int pfd = open_parent_ex("mknod", path, &name, 1, RESOLVE_NO_SYMLINKS);
   remove_entry(pfd, name, path);
   if (mknodat(pfd, name, mode, dev) < 0) {
     /* Where mknod is not allowed (a user namespace, a nodev mount) the plan may name the
@@ -68,7 +71,7 @@ void op_mknod(const struct op *op) {
 void op_symlink(const struct op *op) {
   const char *target = s_arg(op, 0), *link = s_arg(op, 1);
   const char *name;
-  int pfd = open_parent("symlink", link, &name, 0);
+  int pfd = open_parent_ex("symlink", link, &name, 0, RESOLVE_NO_SYMLINKS);
   remove_entry(pfd, name, link);
   if (symlinkat(target, pfd, name) < 0) fail("symlink", link, errno, target);
   close(pfd);

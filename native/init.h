@@ -84,6 +84,8 @@ char **v_arg(const struct op *op, uint32_t from, uint64_t n);
 /* paths.c */
 int open_in_root(const char *path, int flags);
 int open_parent(const char *op, const char *path, const char **name, int mkdirs);
+/* open_parent with extra openat2 RESOLVE_* flags (RESOLVE_NO_SYMLINKS: refused with a clear error). */
+int open_parent_ex(const char *op, const char *path, const char **name, int mkdirs, uint64_t resolve);
 int open_target(const char *target, uint64_t create);
 void mkdir_in_root(const char *path, mode_t mode);
 void fd_path(char *buf, size_t len, int fd);

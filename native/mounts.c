@@ -31,9 +31,14 @@ void op_rootfs(const struct op *op) {
 }
 
 
+/* How deep tmpcopyup descends: each level costs a stack frame and three fds, and an image
+ * can hold a tree deep enough to exhaust either. */
+#define MAX_COPY_DEPTH 256
+
 /* Copies the entries of directory src into directory dst (tmpcopyup): directories, regular
  * files, symlinks and other nodes, with their owner and mode. where names src for errors. */
-static void copy_tree(int src, int dst, const char *where) {
+static void copy_tree(int src, int dst, const char *where, int depth) {
+  if (depth > MAX_COPY_DEPTH) fail("tmpcopyup", where, 0, "directory tree deeper than 256 levels (MAX_COPY_DEPTH)");
   int dup_fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
   DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
   if (!dir) fail("tmpcopyup: read directory", where, errno, NULL);
@@ -51,7 +56,7 @@ static void copy_tree(int src, int dst, const char *where) {
       int s2 = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       int d2 = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (s2 < 0 || d2 < 0) fail("tmpcopyup: open directory", path, errno, NULL);
-      copy_tree(s2, d2, path);
+      copy_tree(s2, d2, path, depth + 1);
       close(s2);
       close(d2);
     } else if (S_ISREG(st.st_mode)) {
@@ -107,7 +112,7 @@ void op_mount(const struct op *op) {
     int top = open_in_root(target, O_RDONLY | O_DIRECTORY);
     struct stat st;
     if (under < 0 || top < 0 || fstat(under, &st) < 0) fail("mount: open covered directory", target, errno, NULL);
-    if (cover & COVER_CONTENTS) copy_tree(under, top, target);
+    if (cover & COVER_CONTENTS) copy_tree(under, top, target, 1);
     if (cover & COVER_MODE && fchmod(top, st.st_mode & 07777) < 0) fail("mount: chmod", target, errno, NULL);
     close(under);
     close(top);

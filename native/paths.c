@@ -26,14 +26,18 @@ static int split_parent(const char *path, char *parent, size_t plen, const char 
 
 /* Opens the directory that holds path's last component inside the root (creating it
  * first with mkdirs); *name is that component. */
-int open_parent(const char *op, const char *path, const char **name, int mkdirs) {
+int open_parent_ex(const char *op, const char *path, const char **name, int mkdirs, uint64_t resolve) {
   char parent[4096];
   if (split_parent(path, parent, sizeof parent, name) < 0) fail(op, path, EINVAL, NULL);
   if (mkdirs) mkdir_in_root(parent, 0755);
-  int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
+  int pfd = open_in_root_ex(parent, O_PATH | O_DIRECTORY, resolve);
+  if (pfd < 0 && errno == ELOOP && resolve & RESOLVE_NO_SYMLINKS)
+    fail(op, path, 0, "a directory on the way is a symlink (refused: only real directories are written here)");
   if (pfd < 0) fail(op, parent, errno, NULL);
   return pfd;
 }
+
+int open_parent(const char *op, const char *path, const char **name, int mkdirs) { return open_parent_ex(op, path, name, mkdirs, 0); }
 
 /* If the first missing component of path is a symlink whose target does not exist yet,
  * rewrites buf to go through the link's target (inside the root) and returns 1. */

@@ -14,15 +14,19 @@ function load() {
     read: { args: ["i32", "ptr", "u64"], returns: "i64" },
     write: { args: ["i32", "ptr", "u64"], returns: "i64" },
     close: { args: ["i32"], returns: "i32" },
+    memfd_create: { args: ["ptr", "u32"], returns: "i32" },
     flock: { args: ["i32", "i32"], returns: "i32" },
     poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
+    openat: { args: ["i32", "ptr", "i32", "u32"], returns: "i32" },
     unlink: { args: ["ptr"], returns: "i32" },
+    unlinkat: { args: ["i32", "ptr", "i32"], returns: "i32" },
     rmdir: { args: ["ptr"], returns: "i32" },
     mkdir: { args: ["ptr", "u32"], returns: "i32" },
     rename: { args: ["ptr", "ptr"], returns: "i32" },
     access: { args: ["ptr", "i32"], returns: "i32" },
     chmod: { args: ["ptr", "u32"], returns: "i32" },
     readlink: { args: ["ptr", "ptr", "u64"], returns: "i64" },
+    realpath: { args: ["ptr", "ptr"], returns: "ptr" },
     stat: { args: ["ptr", "ptr"], returns: "i32" },
     fstat: { args: ["i32", "ptr"], returns: "i32" },
     opendir: { args: ["ptr"], returns: "ptr" },
@@ -73,6 +77,34 @@ export const O = {
 export function open(path: string, flags: number, mode = 0): number {
   const p = cstr(path);
   return check("open", path, () => c().open(p, flags | O.CLOEXEC, mode));
+}
+
+/** openat(2): path relative to the directory dirFd (where relative paths would pass PATH_MAX). */
+export function openAt(dirFd: number, path: string, flags: number): number {
+  const p = cstr(path);
+  return check("openat", path, () => c().openat(dirFd, p, flags | O.CLOEXEC, 0));
+}
+
+const AT_REMOVEDIR = 0x200;
+
+/** rmdir of name in the directory dirFd. */
+export function rmdirAt(dirFd: number, name: string): void {
+  const p = cstr(name);
+  check("rmdir", name, () => c().unlinkat(dirFd, p, AT_REMOVEDIR));
+}
+
+const MFD_CLOEXEC = 1;
+
+/** An anonymous in-memory file holding data (no path anyone else can reach or plant). */
+export function memfdWith(name: string, data: Uint8Array): number {
+  const fd = check("memfd_create", name, () => c().memfd_create(cstr(name), MFD_CLOEXEC));
+  try {
+    writeAll(fd, data, name);
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
+  return fd;
 }
 
 export function close(fd: number): void {
@@ -232,9 +264,17 @@ export function readlink(path: string): string {
   return decoder.decode(buf.subarray(0, n));
 }
 
+/** realpath(3): the absolute path without symlinks, "." or "..". */
+export function realpath(path: string): string {
+  const buf = new Uint8Array(4096);
+  if (!c().realpath(cstr(path), buf)) throw new SysError("realpath", path, errno());
+  return decoder.decode(buf.subarray(0, buf.indexOf(0)));
+}
+
 export interface Stat {
   /** st_mode: the S_IFMT type bits and the permission bits. */
   mode: number;
+  uid: number;
   size: number;
 }
 
@@ -242,10 +282,11 @@ export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 
-// struct stat on x86_64 (the architecture runts is built for): st_mode at 24, st_size at 48.
+// struct stat on x86_64 (the architecture runts is built for): st_mode at 24, st_uid at 28,
+// st_size at 48.
 function statOf(buf: Uint8Array): Stat {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return { mode: view.getUint32(24, true), size: Number(view.getBigInt64(48, true)) };
+  return { mode: view.getUint32(24, true), uid: view.getUint32(28, true), size: Number(view.getBigInt64(48, true)) };
 }
 
 /** stat(2): follows symlinks. */

@@ -4,10 +4,85 @@
 // node:fs and node:module, ~6 ms per create (DESIGN.md, "Startup").
 import type Koffi from "koffi";
 import { RuntsError } from "./errors.ts";
-import { writeAll } from "./libc.ts";
+import { close, exists, listDir, memfdWith, mkdir, O, open, rename, S_IFDIR, S_IFMT, stat, unlink, writeAll } from "./libc.ts";
 
-// require, not import: Bun loads Node-API addons only that way (the bundler embeds the file).
-const koffi = require("@koromix/koffi-linux-x64/linux_x64/koffi.node") as typeof Koffi;
+/** Where the addon is in node_modules; scripts/bundle.ts embeds the same file. */
+const ADDON = ["@koromix", "koffi-linux-x64", "linux_x64", "koffi.node"];
+
+/** runts's private copy of the embedded addon: a directory only its user can write. */
+export const ADDON_CACHE = "/run/runts-cache";
+
+/**
+ * koffi's engine. In dist/runts it is an embedded file (Bun.embeddedFiles): a `require` of it
+ * would make Bun write it to $TMPDIR/.bun-<uid>-<hash>.node on every run and dlopen that, a
+ * shared, guessable path (a directory planted there made each create leak a 1.1 MB temporary
+ * file). runts writes it once to ADDON_CACHE (mode 0700, its own) and dlopens it there, or,
+ * where it cannot have that directory, from a memfd (~2 ms more per create). Run from source,
+ * node_modules' own copy is loaded.
+ */
+async function loadKoffi(): Promise<typeof Koffi> {
+  const stem = ADDON.at(-1)!.replace(".node", "");
+  const embedded = Bun.embeddedFiles.find((f) => (f as Blob & { name: string }).name.startsWith(`${stem}-`)) as
+    | (Blob & { name: string })
+    | undefined;
+  // A computed specifier: the bundler must not embed (and Bun extract) a second copy.
+  if (!embedded) return require(ADDON.join("/")) as typeof Koffi;
+  const mod = { exports: {} as typeof Koffi };
+  const cached = await cachedCopy(embedded);
+  if (cached) {
+    try {
+      process.dlopen(mod, cached);
+      return mod.exports;
+    } catch {
+      // Removed meanwhile by a runts of another build (which keeps only its own copy).
+    }
+  }
+  const fd = memfdWith(embedded.name, await embedded.bytes());
+  try {
+    process.dlopen(mod, `/proc/self/fd/${fd}`);
+    return mod.exports;
+  } finally {
+    close(fd);
+  }
+}
+
+/** Whether path is a directory of runts's own user that no one else can write or enter. */
+function isPrivateDir(path: string, uid: number): boolean {
+  try {
+    const st = stat(path);
+    return (st.mode & S_IFMT) === S_IFDIR && st.uid === uid && (st.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The addon's path in ADDON_CACHE (written there on first use), or undefined. */
+async function cachedCopy(addon: Blob & { name: string }): Promise<string | undefined> {
+  const uid = process.geteuid?.() ?? -1;
+  const file = `${ADDON_CACHE}/${addon.name}`;
+  try {
+    if (!isPrivateDir(ADDON_CACHE, uid)) mkdir(ADDON_CACHE, 0o700);
+    if (!isPrivateDir(ADDON_CACHE, uid)) return undefined;
+    if (exists(file)) return file;
+    // Bun names embedded files by content hash: copies of older builds are not used again.
+    for (const e of listDir(ADDON_CACHE)) if (e.name.startsWith(`${base(addon.name)}-`)) unlink(`${ADDON_CACHE}/${e.name}`);
+    const tmp = `${ADDON_CACHE}/.${addon.name}.${process.pid}`;
+    const fd = open(tmp, O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW, 0o600);
+    try {
+      writeAll(fd, await addon.bytes(), tmp);
+    } finally {
+      close(fd);
+    }
+    rename(tmp, file);
+    return file;
+  } catch {
+    return undefined;
+  }
+}
+
+const base = (name: string): string => name.slice(0, name.lastIndexOf("-"));
+
+const koffi = await loadKoffi();
 
 interface Libc {
   memfd_create(name: string, flags: number): number;

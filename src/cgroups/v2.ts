@@ -3,7 +3,7 @@
 // placement, cgroup.kill and cgroup.freeze.
 import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
 import { ConfigError } from "../errors.ts";
-import { exists, listDir, O, mkdirAll, readText, readTextIfAny, rmdir, writeText } from "../libc.ts";
+import { close, exists, listDir, O, mkdirAll, open, openAt, readText, readTextIfAny, rmdir, rmdirAt, writeText } from "../libc.ts";
 import { sleepMs } from "../sleep.ts";
 
 /** Mount point of the cgroup2 hierarchy, preferring /sys/fs/cgroup (pure v2). */
@@ -20,6 +20,9 @@ export function cgroup2Root(mountinfo = readText("/proc/self/mountinfo")): strin
   throw new RuntsError("find cgroup2 mount", "/proc/self/mountinfo", 0, "no cgroup2 hierarchy is mounted");
 }
 
+/** Names the kernel uses for a cgroup's own files (cgroup.procs, memory.pressure, ...). */
+const INTERFACE_FILE = /^(cgroup|cpu|cpuset|io|irq|memory|pids|rdma|hugetlb|misc)\./;
+
 /** linux.cgroupsPath (or the default /<id>) -> directory under the cgroup2 root. */
 export function cgroupDirFor(root: string, cgroupsPath: string | undefined, id: string): string {
   const p = cgroupsPath || `/${id}`;
@@ -32,6 +35,12 @@ export function cgroupDirFor(root: string, cgroupsPath: string | undefined, id: 
     else if (part && part !== ".") parts.push(part);
   }
   if (!parts.length) throw new ConfigError("linux.cgroupsPath: cannot be the cgroup root");
+  const iface = parts.find((part) => INTERFACE_FILE.test(part));
+  if (iface !== undefined) {
+    const why = `${JSON.stringify(iface)} is the name of a cgroup interface file, not a cgroup`;
+    if (!cgroupsPath) throw new RuntsError("container id", id, 0, `${why} (the default cgroup path is /<id>): set linux.cgroupsPath`);
+    throw new ConfigError(`linux.cgroupsPath: ${why}`);
+  }
   return `${root}/${parts.join("/")}`;
 }
 
@@ -88,24 +97,56 @@ export function killCgroup(dir: string): void {
   }
 }
 
-/** Removes the cgroup tree; waits briefly for killed processes to leave it. */
+/**
+ * Removes the cgroup tree; waits briefly for killed processes to leave it. A container with a
+ * writable cgroup mount can nest cgroups past PATH_MAX: the walk goes down and back up through
+ * directory fds (one open at a time), never through a path longer than the top one.
+ */
 export function removeCgroup(dir: string, timeoutMs = 5000): void {
   const deadline = Date.now() + timeoutMs;
-  const remove = (d: string): void => {
-    for (const sub of subdirs(d)) remove(`${d}/${sub}`);
+  const retry = (what: string, fn: () => void): void => {
     for (;;) {
       try {
-        rmdir(d);
-        return;
+        return fn();
       } catch (err) {
         const errno = errnoOf(err);
         if (errno === 2) return; // ENOENT
-        if (errno !== 16 || Date.now() > deadline) throw new RuntsError("remove cgroup", d, errno);
+        // EBUSY while killed processes leave; EAGAIN, seen now and then right after cgroup.kill.
+        if ((errno !== 16 && errno !== 11) || Date.now() > deadline) throw new RuntsError("remove cgroup", what, errno);
         sleepMs(2);
       }
     }
   };
-  remove(dir);
+  let fd: number;
+  try {
+    fd = open(dir, O.RDONLY | O.DIRECTORY);
+  } catch (err) {
+    // ENOTDIR: a state.json from before ids were checked names an interface file; no cgroup.
+    if (errnoOf(err) === 2 || errnoOf(err) === 20) return;
+    throw new RuntsError("remove cgroup", dir, errnoOf(err));
+  }
+  const down: string[] = [];
+  try {
+    for (;;) {
+      const sub = subdirs(`/proc/self/fd/${fd}`)[0];
+      if (sub !== undefined) {
+        const child = wrapSys("remove cgroup", `${dir}/…/${sub}`, () => openAt(fd, sub, O.RDONLY | O.DIRECTORY));
+        close(fd);
+        fd = child;
+        down.push(sub);
+        continue;
+      }
+      const name = down.pop();
+      if (name === undefined) break;
+      const parent = wrapSys("remove cgroup", `${dir}/…`, () => openAt(fd, "..", O.RDONLY | O.DIRECTORY));
+      close(fd);
+      fd = parent;
+      retry(`${dir}/${down.length ? "…/" : ""}${name}`, () => rmdirAt(fd, name));
+    }
+  } finally {
+    close(fd);
+  }
+  retry(dir, () => rmdir(dir));
 }
 
 export function setFrozen(dir: string, frozen: boolean): void {

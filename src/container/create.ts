@@ -3,7 +3,7 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, rename, writeText } from "../libc.ts";
+import { chmod, exists, O, readTextIfAny, realpath, rename, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
@@ -37,8 +37,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
   try {
     const spec = loadSpec(bundle);
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
-    const rootfs = rootfsPath(spec, bundle);
-    if (hostFacts.kind(rootfs) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
+    const rootfs = checkedRootfs(spec, bundle);
     const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
     ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
     const plan = planContainer(spec, {
@@ -108,16 +107,35 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
   }
 }
 
+/**
+ * The rootfs directory, refused when root.path is a symlink or goes through one (as runc does):
+ * a path that changes under runts could make it set up a container in another directory. The
+ * bundle directory itself is taken as it resolves (runc works from its real path too).
+ */
+function checkedRootfs(spec: Parameters<typeof rootfsPath>[0], bundle: string): string {
+  const given = rootfsPath(spec, bundle);
+  if (hostFacts.kind(given) !== "dir") throw new ConfigError(`root.path: ${JSON.stringify(given)} is not a directory`);
+  const expected = posix.isAbsolute(spec.root!.path) ? given : posix.resolve(realpath(bundle), spec.root!.path);
+  const real = wrapSys("root.path", given, () => realpath(given));
+  if (real !== expected) throw new ConfigError(`root.path: ${JSON.stringify(given)} is a symlink or goes through one (to ${JSON.stringify(real)}); give the real path`);
+  return given;
+}
+
 /** The name of the user running runts, as runc reports it in `state` and `list`. */
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
   return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
 }
 
-/** Writes a pid file atomically (managers read it as soon as it appears). */
+/**
+ * Writes a pid file atomically (managers read it as soon as it appears). The temporary file is
+ * created exclusively and never through a symlink: whoever can write the pid file's directory
+ * must not make root write elsewhere (runc opens it O_EXCL too); rename replaces a symlink at
+ * the pid file's own name rather than following it.
+ */
 function writePidFile(path: string, pid: number): void {
   const abs = posix.resolve(path);
   const tmp = posix.join(posix.dirname(abs), `.${posix.basename(abs)}.${process.pid}.tmp`);
-  wrapSys("write pid file", tmp, () => writeText(tmp, String(pid)));
+  wrapSys("write pid file", tmp, () => writeText(tmp, String(pid), O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW));
   wrapSys("write pid file", abs, () => rename(tmp, abs));
 }

@@ -17,11 +17,23 @@ export interface Opened {
   status: Status;
 }
 
-/** Locks and reads a container. A create that died before writing state.json reads as "creating". */
-export function openContainer(ctx: Context, id: string): Opened {
+/**
+ * Locks and reads a container. A create that died before writing state.json reads as
+ * "creating"; so does an unreadable state.json with `unreadableAsCreating` (delete --force).
+ */
+export function openContainer(ctx: Context, id: string, unreadableAsCreating = false): Opened {
   const dir = new StateDir(ctx.root, validateId(id));
   dir.open();
-  const state = dir.read() ?? {
+  let stored: StoredState | undefined;
+  try {
+    stored = dir.read();
+  } catch (err) {
+    if (!unreadableAsCreating) {
+      dir.unlock();
+      throw err;
+    }
+  }
+  const state = stored ?? {
     ociVersion: "",
     id,
     pid: 0,
@@ -199,7 +211,7 @@ function killLocked(o: Opened, signal: number, all: boolean): void {
 export function remove(ctx: Context, id: string, force: boolean): void {
   let o: Opened;
   try {
-    o = openContainer(ctx, id);
+    o = openContainer(ctx, id, force);
   } catch (err) {
     // podman's cleanup deletes ids that are already gone: with --force that is success.
     if (force && err instanceof RuntsError && err.detail === "does not exist") return;

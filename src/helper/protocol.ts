@@ -3,6 +3,8 @@
 // Integers are 8-byte little-endian fields; strings are UTF-8 without NUL.
 
 export const MAX_FRAME = 16 << 20;
+/** Fields in one op (native/protocol.h MAX_ARGS). */
+export const MAX_ARGS = 65536;
 
 export const Msg = {
   PLAN: 1,

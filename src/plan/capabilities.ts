@@ -74,9 +74,12 @@ export function capabilityMasks(
   };
   for (const set of SETS) {
     for (const [i, name] of (caps?.[set] ?? []).entries()) {
-      const bit = (CAPABILITIES as readonly string[]).indexOf(name.toUpperCase());
+      // Names are exact, as in runc (which ignores "cap_sys_admin" with a warning): never granted.
+      const bit = (CAPABILITIES as readonly string[]).indexOf(name);
       if (bit < 0) {
-        throw new ConfigError(`process.capabilities.${set}[${i}]: unknown capability ${JSON.stringify(name)}`);
+        const upper = name.toUpperCase();
+        const hint = (CAPABILITIES as readonly string[]).includes(upper) ? ` (names are case-sensitive: ${upper})` : "";
+        throw new ConfigError(`process.capabilities.${set}[${i}]: unknown capability ${JSON.stringify(name)}${hint}`);
       }
       if (bit > lastCap) {
         if (!out.unsupported.includes(name)) out.unsupported.push(name);

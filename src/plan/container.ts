@@ -6,11 +6,13 @@ import type { PlanOp } from "../helper/protocol.ts";
 import type { Hook, Spec } from "../spec/types.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
+import { checkIdMappings } from "./ids.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 import { planSysctl } from "./sysctl.ts";
+import { refuseUnsupported } from "./unsupported.ts";
 
 export interface CreateContext {
   bundle: string;
@@ -64,7 +66,14 @@ export function rootfsPath(spec: Spec, bundle: string): string {
 }
 
 export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
+  refuseUnsupported(spec, ctx.facts);
   const linux = spec.linux ?? {};
+  checkIdMappings(linux.uidMappings, "linux.uidMappings");
+  checkIdMappings(linux.gidMappings, "linux.gidMappings");
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    checkIdMappings(m.uidMappings, `mounts[${i}].uidMappings`);
+    checkIdMappings(m.gidMappings, `mounts[${i}].gidMappings`);
+  }
   const ns = planNamespaces(linux.namespaces);
   const passwd = spec.process?.env?.some((e) => e.startsWith("HOME=")) ? undefined : ctx.facts.readInRoot(ctx.rootfs, "/etc/passwd");
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);

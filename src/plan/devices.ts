@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import type { Device, Mount } from "../spec/types.ts";
+import { checkId } from "./ids.ts";
 import { containerPath } from "./mounts.ts";
 
 const S_IFCHR = 0o020000;
@@ -63,6 +64,8 @@ export function planDevices(devices: Device[] | undefined, mounts: Mount[] | und
     if (d.type !== "p" && (d.major === undefined || d.minor === undefined)) {
       throw new ConfigError(`${where}: type ${JSON.stringify(d.type)} needs major and minor`);
     }
+    if (d.uid !== undefined) checkId(d.uid, `${where}.uid`);
+    if (d.gid !== undefined) checkId(d.gid, `${where}.gid`);
     byPath.set(p, { d: { ...d, path: p }, where });
   }
   const ops: PlanOp[] = [];

@@ -256,12 +256,13 @@ function setattrOps(dest: string, o: MountOptions): PlanOp[] {
   return ops;
 }
 
-function bindOps(source: string, dest: string, recursive: boolean, create: number, o: MountOptions): PlanOp[] {
+/** attrsRecursive: the mount's flags go to every mount of the bound tree, not just its top. */
+function bindOps(source: string, dest: string, recursive: boolean, create: number, o: MountOptions, attrsRecursive = false): PlanOp[] {
   const ops: PlanOp[] = [];
   // runc's "remount" on a bind changes the flags of what is mounted at the destination already.
   if (!(o.flags & MS.REMOUNT)) ops.push({ op: "BIND", args: [source, dest, recursive ? 1 : 0, create] });
   const attrs = bindAttributes(o.flags);
-  if (attrs) ops.push({ op: "SETATTR", args: [dest, attrs.set, attrs.clear, 0, 0] });
+  if (attrs) ops.push({ op: "SETATTR", args: [dest, attrs.set, attrs.clear, 0, attrsRecursive ? 1 : 0] });
   return [...ops, ...setattrOps(dest, o)];
 }
 
@@ -302,8 +303,11 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Moun
         ops.push(...bindOps(ctx.cgroupDir, dest, false, TARGET.DIR, o));
       }
     } else if (type === "sysfs" && !ctx.hasNamespace("network")) {
-      // A new sysfs needs a network namespace of its own; share the host's read view.
-      ops.push(...bindOps("/sys", dest, true, TARGET.DIR, o));
+      // A new sysfs needs a network namespace of its own; share the host's /sys itself, not
+      // what is mounted under it (cgroup hierarchies, tracefs, debugfs, securityfs would be
+      // writable whatever the sysfs mount's flags say), as runc does; the flags go to the whole
+      // bound tree anyway, should a kernel ever clone more than its top.
+      ops.push(...bindOps("/sys", dest, false, TARGET.DIR | TARGET.NO_SYMLINKS, o, true));
     } else if (type === "mqueue" && !ctx.hasNamespace("ipc")) {
       ops.push(...bindOps("/dev/mqueue", dest, false, TARGET.DIR, o));
     } else {

@@ -1,9 +1,10 @@
 import { posix } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { passwdEntry } from "../passwd.ts";
-import type { PlanOp } from "../helper/protocol.ts";
+import { MAX_ARGS, MAX_FRAME, type PlanOp } from "../helper/protocol.ts";
 import type { Process } from "../spec/types.ts";
 import { capabilityMasks } from "./capabilities.ts";
+import { checkId } from "./ids.ts";
 import { rlimitNumber } from "./rlimits.ts";
 
 export interface ProcessPlan {
@@ -35,6 +36,33 @@ export function homeFromPasswd(passwd: string | undefined, uid: number): string 
   return passwdEntry(passwd, uid)?.home || "/";
 }
 
+/** The kernel's limit on one execve string (MAX_ARG_STRLEN, 32 pages), NUL included. */
+const MAX_ARG_STRLEN = 32 * 4096;
+/** What args and env may take of the plan frame in all (the rest is for every other op). */
+const MAX_EXEC_BYTES = MAX_FRAME / 2;
+
+/** Refuses, naming the field and the limit, an args/env the plan or execve cannot carry. */
+function checkExecSize(args: string[], env: string[]): void {
+  const count = args.length + env.length;
+  if (count + 2 > MAX_ARGS) {
+    throw new ConfigError(`process.args and process.env: ${count} strings in all, more than runts's limit of ${MAX_ARGS - 2}`);
+  }
+  let total = 0;
+  const encoder = new TextEncoder();
+  for (const [field, list] of [["process.args", args], ["process.env", env]] as const) {
+    for (const [i, s] of list.entries()) {
+      const bytes = encoder.encode(s).length;
+      if (bytes + 1 > MAX_ARG_STRLEN) {
+        throw new ConfigError(`${field}[${i}]: ${bytes} bytes, more than the kernel's limit of ${MAX_ARG_STRLEN - 1} for one argument or variable`);
+      }
+      total += bytes + 4;
+    }
+  }
+  if (total > MAX_EXEC_BYTES) {
+    throw new ConfigError(`process.args and process.env: ${total} bytes in all, more than runts's limit of ${MAX_EXEC_BYTES}`);
+  }
+}
+
 /** process.* -> ops, except seccomp and hooks (planned by their own modules). passwd: the image's /etc/passwd. */
 export function planProcess(p: Process | undefined, preserveFds: number, lastCap: number, passwd?: string): ProcessPlan {
   if (!p) throw new ConfigError("process: required to create a container");
@@ -46,6 +74,7 @@ export function planProcess(p: Process | undefined, preserveFds: number, lastCap
   for (const [i, e] of env.entries()) {
     if (!e.includes("=")) throw new ConfigError(`process.env[${i}]: ${JSON.stringify(e)} is not NAME=VALUE`);
   }
+  checkExecSize(p.args, env);
   const setup: PlanOp[] = [];
   for (const [i, r] of (p.rlimits ?? []).entries()) {
     const where = `process.rlimits[${i}]`;
@@ -53,7 +82,8 @@ export function planProcess(p: Process | undefined, preserveFds: number, lastCap
     setup.push({ op: "RLIMIT", args: [rlimitNumber(r.type, `${where}.type`), rlimitValue(r.soft), rlimitValue(r.hard)] });
   }
   const u = p.user;
-  setup.push({ op: "USER", args: [u.uid, u.gid, ...(u.additionalGids ?? [])] });
+  const gids = (u.additionalGids ?? []).map((g, i) => checkId(g, `process.user.additionalGids[${i}]`));
+  setup.push({ op: "USER", args: [checkId(u.uid, "process.user.uid"), checkId(u.gid, "process.user.gid"), ...gids] });
   setup.push({ op: "UMASK", args: [u.umask ?? 0o022] });
   const caps = capabilityMasks(p.capabilities, lastCap);
   setup.push({

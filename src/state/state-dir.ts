@@ -1,7 +1,7 @@
 // <root>/<id>/: state.json (atomically replaced), exec.fifo, and the directory's flock
 // that serializes commands on one container.
 import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
-import { close, flock, mkdir, mkdirAll, O, open, readText, removeTree, rename, writeText } from "../libc.ts";
+import { chmod, close, flock, mkdir, mkdirAll, O, open, readText, removeTree, rename, S_IFDIR, S_IFMT, stat, writeText } from "../libc.ts";
 import type { HookName, Hook } from "../spec/types.ts";
 
 export const DEFAULT_ROOT = "/run/runts";
@@ -27,6 +27,23 @@ export interface StoredState {
   creating?: boolean;
 }
 
+/**
+ * Makes the state root, or checks the one --root names: a directory of runts's own user that
+ * no one else can write, kept at mode 0700 (others who could reach a container's exec.fifo
+ * could make its `start` fail, or start it).
+ */
+function securePrivateRoot(root: string): void {
+  wrapSys("create state root", root, () => mkdirAll(root, 0o700));
+  const st = wrapSys("create state root", root, () => stat(root));
+  const uid = process.geteuid?.() ?? 0;
+  if ((st.mode & S_IFMT) !== S_IFDIR) throw new RuntsError("state root", root, 0, "not a directory");
+  if (st.uid !== uid) throw new RuntsError("state root", root, 0, `owned by uid ${st.uid}, not by runts's user (uid ${uid}): refusing it`);
+  if (st.mode & 0o022) {
+    throw new RuntsError("state root", root, 0, `writable by others (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")}): refusing it (make it 0700)`);
+  }
+  if (st.mode & 0o077) wrapSys("state root: chmod 0700", root, () => chmod(root, 0o700));
+}
+
 export class StateDir {
   readonly dir: string;
   private lockFd = -1;
@@ -47,7 +64,7 @@ export class StateDir {
 
   /** Makes the directory; fails if the id is taken. Leaves it locked. */
   create(): void {
-    wrapSys("create state root", this.root, () => mkdirAll(this.root, 0o700));
+    securePrivateRoot(this.root);
     try {
       mkdir(this.dir, 0o711);
     } catch (err) {
@@ -96,7 +113,7 @@ export class StateDir {
 
   write(state: StoredState): void {
     const tmp = `${this.statePath}.${process.pid}.tmp`;
-    wrapSys("write state", tmp, () => writeText(tmp, JSON.stringify(state), O.WRONLY | O.CREAT | O.TRUNC, 0o600));
+    wrapSys("write state", tmp, () => writeText(tmp, JSON.stringify(state), O.WRONLY | O.CREAT | O.TRUNC | O.NOFOLLOW, 0o600));
     wrapSys("write state", this.statePath, () => rename(tmp, this.statePath));
   }
 

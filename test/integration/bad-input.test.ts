@@ -3,48 +3,35 @@
  * treats as success) with one stderr line saying what went wrong and where, and leaves nothing
  * behind. Each case also runs under runc (the oracle) to confirm it fails there too.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   containerState,
-  forceCleanup,
   leftovers,
   parseMountinfoLine,
-  requireRoot,
   RT_RUNC,
   RT_RUNTS,
   type RunResult,
   type Runtime,
   runtime,
-  uniqueId,
 } from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { type Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
 const RT = RT_RUNTS;
 const ORACLE = RT_RUNC;
 
-const made: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-const cleanups: (() => void)[] = [];
-
-function newId(rt: Runtime): string {
-  const id = uniqueId("bad");
-  made.push({ rt, id });
-  return id;
-}
+const scope = testScope("bad");
+const { newId, newBundle, hostPath } = scope;
 
 function bundleWith(config: (c: any) => void): Bundle {
-  const b = makeBundle({ rootfs: "shared", config });
-  bundles.push(b);
-  return b;
+  return newBundle({ rootfs: "shared", config });
 }
 
 function tmpDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), "runts-bad-"));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
+  return hostPath(mkdtempSync(path.join(tmpdir(), "runts-bad-")));
 }
 
 function run(rt: Runtime, args: string[]): RunResult {
@@ -80,19 +67,6 @@ const quoteRe = (s: string) => new RegExp(s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$
 /** Per test; the runtime calls inside have their own shorter timeouts. */
 const TEST_TIMEOUT_MS = 60_000;
 
-beforeAll(() => requireRoot());
-
-afterEach(() => {
-  for (const { rt, id } of made.splice(0)) forceCleanup(rt.bin, rt.root, id);
-  for (const f of cleanups.splice(0).reverse()) {
-    try {
-      f();
-    } catch {
-      // best effort
-    }
-  }
-  for (const b of bundles.splice(0)) b.cleanup();
-});
 
 describe("bad bundles and configs (create)", () => {
   test("missing bundle directory", () => {

@@ -4,42 +4,33 @@
  * there (cgroup.kill would SIGKILL the whole subtree). Placement works in the v2 hierarchy of
  * this hybrid host too, so this runs here; test/v2 covers the pure v2 host.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cgroupV2Root, containerState, forceCleanup, leftovers, requireRoot, ROOTS, runtime, RUNTS, uniqueId } from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { cgroupV2Root, containerState, leftovers, ROOTS, runtime, RUNTS, uniqueId, RT_RUNTS } from "../lib/harness";
+import { type Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
-const cleanups: (() => void)[] = [];
-
-beforeAll(() => requireRoot());
-
-afterEach(() => {
-  for (const f of cleanups.splice(0).reverse()) {
-    try {
-      f();
-    } catch {}
-  }
-});
+const scope = testScope("cgown");
+const { newId, newBundle, defer } = scope;
 
 /** A cgroup of the test's own under the v2 root, removed after the test. */
 function foreignCgroup(name: string): string {
   const dir = path.join(cgroupV2Root(), name);
   mkdirSync(dir);
-  cleanups.push(() => existsSync(dir) && rmdirSync(dir));
+  defer(() => existsSync(dir) && rmdirSync(dir));
   return dir;
 }
 
 function sleeper(): ChildProcess {
   const p = spawn("sleep", ["60"], { stdio: "ignore" });
-  cleanups.push(() => p.kill("SIGKILL"));
+  defer(() => p.kill("SIGKILL"));
   return p;
 }
 
 function bundleIn(cgroupsPath: string): Bundle {
-  const b = makeBundle({ rootfs: "shared", config: (c) => (c.linux.cgroupsPath = cgroupsPath) });
-  cleanups.push(() => b.cleanup());
+  const b = newBundle({ rootfs: "shared", config: (c) => (c.linux.cgroupsPath = cgroupsPath) });
   return b;
 }
 
@@ -53,9 +44,8 @@ describe("cgroup ownership", () => {
     const dir = foreignCgroup(name);
     const other = sleeper();
     writeFileSync(path.join(dir, "cgroup.procs"), String(other.pid));
-    cleanups.push(() => other.kill("SIGKILL"));
-    const id = uniqueId("cgown");
-    cleanups.push(() => forceCleanup(RUNTS, ROOTS.runts, id));
+    defer(() => other.kill("SIGKILL"));
+    const id = newId(RT_RUNTS);
     const b = bundleIn(`/${name}`);
     const r = runtime(RUNTS, ["--root", ROOTS.runts, "create", "-b", b.dir, id]);
     expect(r.code).not.toBe(0);
@@ -74,11 +64,10 @@ describe("cgroup ownership", () => {
     const dir = foreignCgroup(name);
     const child = path.join(dir, "child");
     mkdirSync(child);
-    cleanups.push(() => existsSync(child) && rmdirSync(child));
+    defer(() => existsSync(child) && rmdirSync(child));
     const other = sleeper();
     writeFileSync(path.join(child, "cgroup.procs"), String(other.pid));
-    const id = uniqueId("cgown");
-    cleanups.push(() => forceCleanup(RUNTS, ROOTS.runts, id));
+    const id = newId(RT_RUNTS);
     const b = bundleIn(`/${name}`);
     const r = runtime(RUNTS, ["--root", ROOTS.runts, "create", "-b", b.dir, id]);
     expect(r.code).not.toBe(0);
@@ -92,8 +81,7 @@ describe("cgroup ownership", () => {
   test("an existing empty cgroup is used, and delete removes it with the container", () => {
     const name = uniqueId("cgown");
     const dir = foreignCgroup(name);
-    const id = uniqueId("cgown");
-    cleanups.push(() => forceCleanup(RUNTS, ROOTS.runts, id));
+    const id = newId(RT_RUNTS);
     const b = bundleIn(`/${name}`);
     const r = runtime(RUNTS, ["--root", ROOTS.runts, "create", "-b", b.dir, id]);
     expect(r.stderr).toBe("");

@@ -3,72 +3,31 @@
  * recursive attributes, propagation), linux.rootfsPropagation, maskedPaths, readonlyPaths and
  * linux.devices, checked from inside real containers and against runc (the oracle).
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   BOTH,
-  forceCleanup,
   hostMounts,
-  leftovers,
   type MountinfoEntry,
   probeInfo,
   type ProbeInfo,
-  requireRoot,
   ROOTS,
   RT_RUNC,
   RT_RUNTS,
-  type RunResult,
-  type Runtime,
   runtime,
   RUNTS,
-  uniqueId,
 } from "../lib/harness";
-import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
+import { type Bundle } from "../lib/rootfs";
+import { expectOk, infoOf, mountsUnder, testScope } from "../lib/scope";
+import { keyed, sh, tagged } from "../lib/script";
+
+const scope = testScope("fs");
+const { newBundle, hostDir, run, expectNoLeftovers, newId } = scope;
 
 // ---------------------------------------------------------------------------------------------
-// Local helpers (every test registers what it creates; afterEach removes it even on failure).
-
-const containers: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-/** Host directories this test created (and possibly mounted on); removed after the test. */
-const hostDirs: string[] = [];
-
-function newId(rt: Runtime): string {
-  const id = uniqueId("fs");
-  containers.push({ rt, id });
-  return id;
-}
-
-function newBundle(opts: BundleOptions = {}): Bundle {
-  const b = makeBundle(opts);
-  bundles.push(b);
-  return b;
-}
-
-/** Host mount points at or below dir. */
-function mountsUnder(dir: string): string[] {
-  return hostMounts()
-    .map((m) => m.mountPoint)
-    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
-}
-
-/** Detaches everything mounted at or below dir (only our own temp dirs), however deeply stacked. */
-function unmountAll(dir: string): void {
-  for (let i = 0; i < 20 && mountsUnder(dir).length > 0; i++) {
-    for (const mp of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
-      spawnSync("umount", ["-l", mp], { stdio: "ignore" });
-    }
-  }
-}
-
-/** A fresh host directory under /tmp (removed after the test). */
-function hostDir(prefix: string): string {
-  const d = mkdtempSync(`/tmp/runts-fs-${prefix}-`);
-  hostDirs.push(d);
-  return d;
-}
+// Local helpers.
 
 /** A tmpfs mounted on a fresh host directory (with `options` added); shared (its own peer group) when asked. */
 function hostTmpfs(prefix: string, shared: boolean, options = ""): { dir: string; peerGroup?: string } {
@@ -79,71 +38,11 @@ function hostTmpfs(prefix: string, shared: boolean, options = ""): { dir: string
   return { dir, peerGroup: m?.optional.find((o) => o.startsWith("shared:"))?.slice("shared:".length) };
 }
 
-function expectNoLeftovers(): void {
-  for (const { rt, id } of containers) {
-    expect({ runtime: rt.name, id, leftovers: leftovers(id, rt.root) }).toEqual({ runtime: rt.name, id, leftovers: [] });
-  }
-}
-
-interface Ran {
-  r: RunResult;
-  id: string;
-  bundle: Bundle;
-}
-
-/** `<rt> run` (foreground) of a fresh bundle (a private rootfs copy) whose config `config` mutates. */
-function run(rt: Runtime, config?: (c: any) => void, prep?: (b: Bundle) => void): Ran {
-  const bundle = newBundle({ config });
-  prep?.(bundle);
-  const id = newId(rt);
-  const r = runtime(rt.bin, ["--root", rt.root, "run", "--bundle", bundle.dir, id]);
-  return { r, id, bundle };
-}
-
-function expectOk(ran: Ran): void {
-  expect({ code: ran.r.code, stderr: ran.r.stderr }).toMatchObject({ code: 0 });
-}
-
-function infoOf(ran: Ran): ProbeInfo {
-  expectOk(ran);
-  return probeInfo(ran.r.stdout);
-}
-
-/**
- * args for a shell script in the container. The script may call `w PATH DATA`, which writes
- * (creating the file if need be) and prints "ok", "EROFS" or "error: <message>".
- */
-const sh = (script: string): string[] => [
-  "/bin/sh",
-  "-c",
-  'w() { if out=$( (echo "$2" > "$1") 2>&1 ); then echo ok; else case "$out" in *"Read-only file system"*) echo EROFS;; *) echo "error: $out";; esac; fi; }; ' +
-    script,
-];
-
-/** Lines "KEY=value" of a script's stdout as a record. */
-function keyed(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0 && /^[A-Z_0-9]+$/.test(line.slice(0, eq))) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
-
-/** keyed() output tagged with the runtime's name, for readable failures. */
-function tagged(rt: Runtime, stdout: string): Record<string, string | undefined> {
-  return { rt: rt.name, ...keyed(stdout) };
-}
 
 const mountAt = (info: ProbeInfo, mp: string): MountinfoEntry | undefined => info.mounts.filter((m) => m.mountPoint === mp).pop();
 const opts = (m: MountinfoEntry | undefined): string[] => (m ? m.options.split(",") : []);
 const superOpts = (m: MountinfoEntry | undefined): string[] => (m ? m.superOptions.split(",") : []);
 
-/** The probe info line of a script's output (other lines are the script's own). */
-const infoLine = (ran: Ran): ProbeInfo => {
-  expectOk(ran);
-  return probeInfo(ran.r.stdout.split("\n").filter((l) => l.startsWith("{")).join("\n"));
-};
 
 /** Per mount point: its sorted per-mount options and its superblock options, for comparing runtimes. */
 function optionsAt(info: ProbeInfo, mps: string[]): Record<string, { options: string[]; superOptions: string[] } | undefined> {
@@ -163,19 +62,6 @@ const EROFS = "EROFS";
 // ---------------------------------------------------------------------------------------------
 
 describe("filesystem", () => {
-  beforeAll(() => requireRoot());
-
-  afterEach(() => {
-    for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
-    for (const b of bundles.splice(0)) {
-      unmountAll(b.dir);
-      b.cleanup();
-    }
-    for (const d of hostDirs.splice(0).reverse()) {
-      unmountAll(d);
-      if (mountsUnder(d).length === 0) rmSync(d, { recursive: true, force: true });
-    }
-  });
 
   // ---- root ------------------------------------------------------------------------------------
 
@@ -367,7 +253,7 @@ describe("filesystem", () => {
         for (const [opt] of table) c.mounts.push({ destination: `/o/${opt}`, type: "tmpfs", source: "tmpfs", options: ["size=1m", opt] });
         c.process.args = sh(`ln -s /etc/passwd /o/nosymfollow/l; ln -s /etc/passwd /o/noatime/l; ${followed("NOSYMFOLLOW", "/o/nosymfollow/l")}; ${followed("OTHER", "/o/noatime/l")}; /bin/probe info`);
       });
-      const info = infoLine(ran);
+      const info = infoOf(ran);
       for (const [opt, shows] of table) {
         const m = mountAt(info, `/o/${opt}`);
         expect({ rt: rt.name, opt, mount: m, shows: m !== undefined && shows(m) }).toMatchObject({ rt: rt.name, opt, shows: true });
@@ -389,7 +275,7 @@ describe("filesystem", () => {
         for (const opt of list) c.mounts.push({ destination: `/o/${opt}`, type: "bind", source: host, options: ["bind", opt] });
         c.process.args = sh(`ln -sf target /o/sync/l; ${followed("NOSYMFOLLOW", "/o/nosymfollow/l")}; ${followed("OTHER", "/o/sync/l")}; /bin/probe info`);
       });
-      const info = infoLine(ran);
+      const info = infoOf(ran);
       expect(tagged(rt, ran.r.stdout)).toEqual({ rt: rt.name, NOSYMFOLLOW: "refused", OTHER: "followed" });
       const o = optionsAt(info, mps);
       expect({ rt: rt.name, fs: mountAt(info, "/o/sync")?.fsType }).toEqual({ rt: rt.name, fs: "ext4" });
@@ -438,7 +324,7 @@ describe("filesystem", () => {
           ].join("; "),
         );
       });
-      const info = infoLine(ran);
+      const info = infoOf(ran);
       expect(tagged(rt, ran.r.stdout)).toEqual({
         rt: rt.name,
         RW: EROFS,
@@ -504,7 +390,7 @@ describe("filesystem", () => {
         },
         prep,
       );
-      const info = infoLine(ran);
+      const info = infoOf(ran);
       const k = tagged(rt, ran.r.stdout);
       const stat = k.STAT;
       delete k.STAT;

@@ -13,7 +13,7 @@
  *     nothing mounted there, and a host node is bind-mounted only once it is checked to be
  *     the planned device
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -36,44 +36,24 @@ import {
   BOTH,
   cgroupV2Root,
   containerState,
-  forceCleanup,
   hostMounts,
   leftovers,
-  requireRoot,
   ROOTS,
   RT_RUNTS,
-  type Runtime,
   runtime,
   RUNTS,
-  uniqueId,
   waitFor,
 } from "../lib/harness";
 import { errorFields, runHelper } from "../lib/helper";
-import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
+import { type Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
-const containers: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-/** Processes this test started (namespace holders); SIGKILLed after the test. */
-const holders: number[] = [];
-/** Host directories this test created; removed after the test. */
-const hostDirs: string[] = [];
+const scope = testScope("hd");
+const { newBundle, hostPath, defer, expectNoLeftovers, newId } = scope;
 
-function newId(rt: Runtime): string {
-  const id = uniqueId("hd");
-  containers.push({ rt, id });
-  return id;
-}
-
-function newBundle(opts: BundleOptions = {}): Bundle {
-  const b = makeBundle(opts);
-  bundles.push(b);
-  return b;
-}
-
-function expectNoLeftovers(): void {
-  for (const { rt, id } of containers) {
-    expect({ runtime: rt.name, id, leftovers: leftovers(id, rt.root) }).toEqual({ runtime: rt.name, id, leftovers: [] });
-  }
+/** A process this test started (a namespace holder), SIGKILLed after the test. */
+function holdProcess(pid: number): void {
+  defer(() => process.kill(pid, "SIGKILL"));
 }
 
 /**
@@ -85,7 +65,7 @@ async function mountNamespaceHolder(covered: string[]): Promise<number> {
   const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  holders.push(child.pid!);
+  holdProcess(child.pid!);
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   await waitFor("the mount namespace holder", () => out.includes("ready") || child.exitCode !== null, 10_000);
@@ -96,7 +76,7 @@ async function mountNamespaceHolder(covered: string[]): Promise<number> {
 /** A process (`sleep`) in a user namespace of its own mapping root to root, setgroups "deny". */
 async function userNamespaceHolder(): Promise<number> {
   const child = spawn("unshare", ["--user", "--map-root-user", "sh", "-c", "echo ready; exec sleep 600"], { stdio: ["ignore", "pipe", "inherit"] });
-  holders.push(child.pid!);
+  holdProcess(child.pid!);
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   await waitFor("the user namespace holder", () => out.includes("ready") || child.exitCode !== null, 10_000);
@@ -115,7 +95,7 @@ const S_IFBLK = 0o060000;
 /** A hand-made plan's CLONE op: foreground, no cgroup, a fresh state dir and rootfs. */
 function cloneOp(flags: number, join: [number, string][] = []): PlanOp {
   const dir = mkdtempSync("/tmp/runts-hd-helper-");
-  hostDirs.push(dir);
+  hostPath(dir);
   mkdirSync(path.join(dir, "state"));
   mkdirSync(path.join(dir, "rootfs/dev"), { recursive: true });
   return { op: "CLONE", args: [flags, "", path.join(dir, "state"), path.join(dir, "rootfs"), 1, new Uint8Array(0), ...join.flat()] };
@@ -137,7 +117,7 @@ function noCloseRangeWrapper(): string {
 /** A host directory (mode 0755) holding executable scripts name -> body. */
 function scripts(files: Record<string, string>): string {
   const dir = mkdtempSync("/tmp/runts-hd-hooks-");
-  hostDirs.push(dir);
+  hostPath(dir);
   chmodSync(dir, 0o755);
   for (const [name, body] of Object.entries(files)) writeFileSync(path.join(dir, name), body, { mode: 0o755 });
   return dir;
@@ -147,20 +127,8 @@ function scripts(files: Record<string, string>): string {
 const BIG_ANNOTATIONS = { "org.runts.test.big": "x".repeat(200 * 1024) };
 
 describe("hardening", () => {
-  beforeAll(() => requireRoot());
   afterAll(() => {
     if (noCloseRange) rmSync(path.dirname(noCloseRange), { recursive: true, force: true });
-  });
-
-  afterEach(() => {
-    for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
-    for (const pid of holders.splice(0)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {}
-    }
-    for (const b of bundles.splice(0)) b.cleanup();
-    for (const d of hostDirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
   // ---- host paths before setns -------------------------------------------------------------------
@@ -334,7 +302,7 @@ describe("hardening", () => {
   for (const variant of ["the default /dev tmpfs", "no /dev mount"] as const) {
     test(`the image's /dev/ptmx, /dev/fd, /dev/stdin symlinks to host paths are replaced as runc makes them, with ${variant}; no host file is touched`, () => {
       const dir = mkdtempSync("/tmp/runts-hd-secret-");
-      hostDirs.push(dir);
+      hostPath(dir);
       const secret = path.join(dir, "shadow");
       writeFileSync(secret, "host secret\n", { mode: 0o600 });
       const before = statSync(secret);
@@ -379,7 +347,7 @@ describe("hardening", () => {
       for (const rt of variant === "no /dev mount" ? [RT_RUNTS] : BOTH) {
         const targets = ["pts", "shm", "mqueue"].map((n) => {
           const d = mkdtempSync(`/tmp/runts-hd-dev${n}-`);
-          hostDirs.push(d);
+          hostPath(d);
           return d;
         });
         const bundle = newBundle({ config: (c) => variant === "no /dev mount" && withoutDevMount(c) });

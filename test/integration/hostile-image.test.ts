@@ -4,28 +4,19 @@
  * caller's cwd (containerd's shim runs the runtime in the bundle directory) must not configure
  * the Bun runtime inside dist/runts (a bunfig.toml `preload` would run its JavaScript as root).
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { forceCleanup, leftovers, probeInfo, requireRoot, ROOTS, runtime, RUNTS, uniqueId } from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { leftovers, probeInfo, ROOTS, runtime, RUNTS, RT_RUNTS } from "../lib/harness";
+import { type Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
-const cleanups: (() => void)[] = [];
-
-beforeAll(() => requireRoot());
-
-afterEach(() => {
-  for (const f of cleanups.splice(0).reverse()) {
-    try {
-      f();
-    } catch {}
-  }
-});
+const scope = testScope("hostile");
+const { newId, newBundle } = scope;
 
 function bundleWithPasswd(make: (file: string) => void): Bundle {
-  const b = makeBundle();
-  cleanups.push(() => b.cleanup());
+  const b = newBundle();
   const file = path.join(b.rootfs, "etc/passwd");
   rmSync(file, { force: true });
   make(file);
@@ -45,8 +36,7 @@ describe("hostile image files read by runts", () => {
   for (const [what, make] of cases) {
     test(`/etc/passwd that is ${what}: run neither hangs nor floods, HOME falls back to /`, () => {
       const b = bundleWithPasswd(make);
-      const id = uniqueId("hostile");
-      cleanups.push(() => forceCleanup(RUNTS, ROOTS.runts, id));
+      const id = newId(RT_RUNTS);
       const started = Date.now();
       const r = runtime(RUNTS, ["--root", ROOTS.runts, "run", "-b", b.dir, id], { timeoutMs: 15_000 });
       expect(r.timedOut).toBe(false);
@@ -61,14 +51,12 @@ describe("hostile image files read by runts", () => {
 
 describe("hostile bundle directory as the caller's cwd", () => {
   test("bunfig.toml and .env in the cwd are ignored: no preload script runs", () => {
-    const b = makeBundle({ rootfs: "shared" });
-    cleanups.push(() => b.cleanup());
+    const b = newBundle({ rootfs: "shared" });
     const marker = path.join(b.dir, "PWNED");
     writeFileSync(path.join(b.dir, "bunfig.toml"), 'preload = ["./evil.js"]\n');
     writeFileSync(path.join(b.dir, "evil.js"), `require("fs").writeFileSync(${JSON.stringify(marker)}, "x");\n`);
     writeFileSync(path.join(b.dir, ".env"), "BUN_OPTIONS=--preload ./evil.js\n");
-    const id = uniqueId("hostile");
-    cleanups.push(() => forceCleanup(RUNTS, ROOTS.runts, id));
+    const id = newId(RT_RUNTS);
     for (const args of [["--version"], ["--root", ROOTS.runts, "run", "-b", ".", id], ["--root", ROOTS.runts, "state", id]]) {
       runtime(RUNTS, args, { cwd: b.dir });
       expect({ args, preloaded: existsSync(marker) }).toEqual({ args, preloaded: false });

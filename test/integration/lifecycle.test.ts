@@ -6,18 +6,16 @@
  * concurrent creates and cleanup of a half-made container. Most tests run against runts and against runc (the oracle), so a test
  * that fails only for runts documents a difference from runc.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   cgroupV2Root,
   containerState,
-  forceCleanup,
   leftovers,
   probeInfo,
   type ProbeInfo,
-  requireRoot,
   ROOTS,
   RT_RUNC,
   RT_RUNTS,
@@ -28,29 +26,18 @@ import {
   uniqueId,
   waitFor,
 } from "../lib/harness";
-import { type Bundle, makeBundle } from "../lib/rootfs";
+import { type Bundle } from "../lib/rootfs";
+import { testScope } from "../lib/scope";
 
 const RUNTIMES: Runtime[] = [RT_RUNTS, RT_RUNC];
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
-/** Per-test bookkeeping: everything registered here is removed in afterEach, pass or fail. */
-const made: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-const cleanups: (() => void)[] = [];
-/** Run first in afterEach: lets a runtime blocked in a test's hook finish, so it drops its lock. */
-const releases: (() => void)[] = [];
-
-function newId(rt: Runtime, prefix = "lc"): string {
-  const id = uniqueId(prefix);
-  made.push({ rt, id });
-  return id;
-}
+const scope = testScope("lc");
+const { newId, newBundle, hostPath, defer } = scope;
 
 function bundleWith(config: (c: any) => void, rootfs: "copy" | "shared" = "shared"): Bundle {
-  const b = makeBundle({ rootfs, config });
-  bundles.push(b);
-  return b;
+  return newBundle({ rootfs, config });
 }
 
 /** A bundle whose init waits for a signal (probe pause), optionally with a ready file in a writable rootfs. */
@@ -63,13 +50,20 @@ function pauseBundle(readyFile = false): Bundle {
 }
 
 function tmpDir(prefix: string): string {
-  const d = mkdtempSync(path.join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
+  return hostPath(mkdtempSync(path.join(tmpdir(), prefix)));
 }
 
 function rt$(rt: Runtime, args: string[], opts: Parameters<typeof runtime>[2] = {}) {
   return runtime(rt.bin, ["--root", rt.root, ...args], opts);
+}
+
+/** `delete ID` succeeds silently and leaves neither state nor anything else of the container. */
+function expectDeleted(rt: Runtime, id: string): void {
+  const d = rt$(rt, ["delete", id]);
+  expect(d.stderr).toBe("");
+  expect(d.code).toBe(0);
+  expect(containerState(rt.bin, rt.root, id)).toBeNull();
+  expect(leftovers(id, rt.root)).toEqual([]);
 }
 
 function status(rt: Runtime, id: string): string | undefined {
@@ -115,25 +109,6 @@ function alive(pid: number): boolean {
 
 /** Per test; the runtime calls inside have their own shorter timeouts. */
 const TEST_TIMEOUT_MS = 60_000;
-
-beforeAll(() => requireRoot());
-
-function runAll(fs: (() => void)[]): void {
-  for (const f of fs.splice(0).reverse()) {
-    try {
-      f();
-    } catch {
-      // best effort
-    }
-  }
-}
-
-afterEach(() => {
-  runAll(releases);
-  for (const { rt, id } of made.splice(0)) forceCleanup(rt.bin, rt.root, id);
-  runAll(cleanups);
-  for (const b of bundles.splice(0)) b.cleanup();
-});
 
 for (const rt of RUNTIMES) {
   describe(`lifecycle (${rt.name})`, () => {
@@ -185,11 +160,7 @@ for (const rt of RUNTIMES) {
       await waitStatus(rt, id, "stopped");
       expect(containerState(rt.bin, rt.root, id)!.pid).toBe(0);
 
-      const d = rt$(rt, ["delete", id]);
-      expect(d.stderr).toBe("");
-      expect(d.code).toBe(0);
-      expect(containerState(rt.bin, rt.root, id)).toBeNull();
-      expect(leftovers(id, rt.root)).toEqual([]);
+      expectDeleted(rt, id);
     }, TEST_TIMEOUT_MS);
 
     test("every create records the init's pid (40 creates in a row)", () => {
@@ -472,11 +443,7 @@ for (const rt of RUNTIMES) {
       expect(st).toMatchObject({ id, status: "stopped", pid: 0, bundle: b.dir });
       // the state dir and (in both runtimes) the empty cgroup stay, no process does
       expect(leftovers(id, rt.root).filter((l) => !l.startsWith("cgroup "))).toEqual([`state dir ${path.join(rt.root, id)}`]);
-      const d = rt$(rt, ["delete", id]);
-      expect(d.stderr).toBe("");
-      expect(d.code).toBe(0);
-      expect(containerState(rt.bin, rt.root, id)).toBeNull();
-      expect(leftovers(id, rt.root)).toEqual([]);
+      expectDeleted(rt, id);
     }, TEST_TIMEOUT_MS);
 
     test("run -b DIR from another cwd: relative to that cwd, and absolute", () => {
@@ -544,7 +511,7 @@ for (const rt of RUNTIMES) {
     test("--no-pivot: the container is in its rootfs and cannot reach the host's root", () => {
       const hostMarker = `/tmp/runts-nopivot-host-${uniqueId()}`;
       writeFileSync(hostMarker, "");
-      cleanups.push(() => rmSync(hostMarker, { force: true }));
+      defer(() => rmSync(hostMarker, { force: true }));
       const b = bundleWith((c) => {
         c.process.args = ["/bin/sh", "-c", `/bin/probe stat /rootfs-marker /../../rootfs-marker ${hostMarker} /../..${hostMarker} /work ${rt.root}; exec /bin/probe info`];
       }, "copy");
@@ -630,7 +597,8 @@ for (const rt of RUNTIMES) {
       const dir = tmpDir("runts-fds-");
       const f3 = openSync(path.join(dir, "three"), "w");
       const f4 = openSync(path.join(dir, "four"), "w");
-      cleanups.push(() => closeSync(f3), () => closeSync(f4));
+      defer(() => closeSync(f3));
+      defer(() => closeSync(f4));
       const b = bundleWith(() => {});
 
       const id1 = newId(rt);
@@ -687,7 +655,7 @@ for (const rt of RUNTIMES) {
         c.hooks = { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", `touch ${marker}; while [ ! -e ${release} ]; do sleep 0.02; done`], timeout: 30 }] };
       });
       const first = spawnRuntime(rt.bin, ["--root", rt.root, "create", "--bundle", b.dir, id]);
-      releases.push(() => writeFileSync(release, ""));
+      scope.release(() => writeFileSync(release, ""));
       await waitWhileRunning(first, "the first create's hook to run", () => existsSync(marker));
 
       const second = rt$(rt, ["create", "--bundle", b.dir, id], { timeoutMs: 5000 });
@@ -846,7 +814,7 @@ describe("delete --force of a half-made container (runts)", () => {
     const token = `hooktoken-${uniqueId()}`;
     const dir = tmpDir("runts-hook-");
     const marker = path.join(dir, "hook-running");
-    releases.push(() => killHooks(token));
+    scope.release(() => killHooks(token));
     const b = bundleWith((c) => {
       c.process.args = ["/bin/probe", "pause"];
       c.hooks = { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", `touch ${marker}; exec sleep 60`], env: [`HOOK_TOKEN=${token}`] }] };

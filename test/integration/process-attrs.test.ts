@@ -4,68 +4,26 @@
  * the field. runc 1.1.5 predates process.scheduler, ioPriority, execCPUAffinity,
  * linux.personality and domainname: those are checked against the spec and the kernel ABI.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
-  forceCleanup,
   leftovers,
-  probeInfo,
   type ProbeInfo,
-  requireRoot,
   type RlimitValue,
   RT_RUNC,
   RT_RUNTS,
-  type RunResult,
   type Runtime,
   runtime,
-  uniqueId,
 } from "../lib/harness";
-import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
+import { type Bundle } from "../lib/rootfs";
+import { type Ran, infoOf, testScope } from "../lib/scope";
+
+const scope = testScope("pa");
+const { newBundle, run, expectNoLeftovers, newId } = scope;
 
 // ---------------------------------------------------------------------------------------------
-// Local helpers (every test registers what it creates; afterEach removes it even on failure).
-
-const containers: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-
-function newId(rt: Runtime): string {
-  const id = uniqueId("pa");
-  containers.push({ rt, id });
-  return id;
-}
-
-function newBundle(opts: BundleOptions = {}): Bundle {
-  const b = makeBundle(opts);
-  bundles.push(b);
-  return b;
-}
-
-/** Every container this test used is gone from the host. */
-function expectNoLeftovers(): void {
-  for (const { rt, id } of containers) expect({ runtime: rt.name, id, leftovers: leftovers(id, rt.root) }).toEqual({ runtime: rt.name, id, leftovers: [] });
-}
-
-interface Ran {
-  r: RunResult;
-  id: string;
-  bundle: Bundle;
-}
-
-/** `<rt> run` (foreground) of a fresh bundle whose config `config` mutates. */
-function run(rt: Runtime, config?: (c: any) => void, prep?: (b: Bundle) => void): Ran {
-  const bundle = newBundle({ config });
-  prep?.(bundle);
-  const id = newId(rt);
-  const r = runtime(rt.bin, ["--root", rt.root, "run", "--bundle", bundle.dir, id]);
-  return { r, id, bundle };
-}
-
-/** Asserts the run succeeded (showing stderr otherwise) and parses probe info. */
-function infoOf(ran: Ran): ProbeInfo {
-  expect({ code: ran.r.code, stderr: ran.r.stderr }).toMatchObject({ code: 0 });
-  return probeInfo(ran.r.stdout);
-}
+// Local helpers.
 
 function runInfo(rt: Runtime, config?: (c: any) => void, prep?: (b: Bundle) => void): ProbeInfo {
   return infoOf(run(rt, config, prep));
@@ -170,12 +128,6 @@ function cpusAllowed(status: string): string {
 // ---------------------------------------------------------------------------------------------
 
 describe("process attributes", () => {
-  beforeAll(() => requireRoot());
-
-  afterEach(() => {
-    for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
-    for (const b of bundles.splice(0)) b.cleanup();
-  });
 
   // ---- user ----------------------------------------------------------------------------------
 
@@ -288,84 +240,67 @@ describe("process attributes", () => {
     expectNoLeftovers();
   });
 
-  test("capabilities: root, all five sets exactly as configured", () => {
-    // root with noNewPrivileges: after execve the permitted set stays what the runtime set and
-    // effective = permitted, so a config with effective == permitted is seen exactly.
-    const sets = {
-      bounding: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN", "CAP_SYS_TIME", "CAP_SETUID", "CAP_AUDIT_WRITE"],
-      effective: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"],
-      permitted: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"],
-      inheritable: ["CAP_NET_RAW", "CAP_CHOWN"],
-      ambient: ["CAP_NET_RAW"],
-    };
-    const cfg = (c: any) => {
-      c.process.capabilities = structuredClone(sets);
-    };
-    const oracle = runInfo(RT_RUNC, cfg);
-    const info = runInfo(RT_RUNTS, cfg);
-    expect(info.caps).toEqual({
-      inh: hex(mask(sets.inheritable)),
-      prm: hex(mask(sets.permitted)),
-      eff: hex(mask(sets.effective)),
-      bnd: hex(mask(sets.bounding)),
-      amb: hex(mask(sets.ambient)),
-    });
-    expect(info.caps).toEqual(oracle.caps);
-    expectNoLeftovers();
-  });
+  // After execve: root (with noNewPrivileges) keeps permitted as the runtime set it and gets
+  // effective = permitted, so a config with effective == permitted is seen exactly; a non-root
+  // user without file capabilities gets permitted = effective = ambient. Bounding and
+  // inheritable stay as configured.
+  const CAP_CASES = [
+    {
+      name: "root, all five sets exactly as configured",
+      user: undefined,
+      sets: {
+        bounding: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN", "CAP_SYS_TIME", "CAP_SETUID", "CAP_AUDIT_WRITE"],
+        effective: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"],
+        permitted: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"],
+        inheritable: ["CAP_NET_RAW", "CAP_CHOWN"],
+        ambient: ["CAP_NET_RAW"],
+      },
+    },
+    {
+      name: "non-root user with ambient capabilities (in inheritable and permitted) keeps them across execve",
+      user: { uid: 1000, gid: 1000 },
+      sets: {
+        bounding: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_SYS_TIME"],
+        effective: ["CAP_KILL", "CAP_NET_RAW", "CAP_DAC_OVERRIDE"],
+        permitted: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE"],
+        inheritable: ["CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE"],
+        ambient: ["CAP_NET_RAW", "CAP_DAC_OVERRIDE"],
+      },
+    },
+    {
+      name: "non-root user with ambient capabilities but without CAP_DAC_OVERRIDE",
+      user: { uid: 1000, gid: 1000 },
+      sets: {
+        bounding: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"],
+        effective: ["CAP_KILL", "CAP_NET_RAW"],
+        permitted: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"],
+        inheritable: ["CAP_NET_RAW", "CAP_CHOWN"],
+        ambient: ["CAP_NET_RAW"],
+      },
+    },
+  ];
 
-  test("capabilities: non-root user with ambient capabilities (in inheritable and permitted) keeps them across execve", () => {
-    // For a non-root user without file capabilities the kernel gives the new program
-    // permitted = effective = ambient; bounding and inheritable stay as configured.
-    const sets = {
-      bounding: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_SYS_TIME"],
-      effective: ["CAP_KILL", "CAP_NET_RAW", "CAP_DAC_OVERRIDE"],
-      permitted: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE"],
-      inheritable: ["CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE"],
-      ambient: ["CAP_NET_RAW", "CAP_DAC_OVERRIDE"],
-    };
-    const cfg = (c: any) => {
-      c.process.user = { uid: 1000, gid: 1000 };
-      c.process.capabilities = structuredClone(sets);
-    };
-    const oracle = runInfo(RT_RUNC, cfg);
-    const info = runInfo(RT_RUNTS, cfg);
-    expect(info.uid).toBe(1000);
-    expect(info.caps).toEqual({
-      inh: hex(mask(sets.inheritable)),
-      prm: hex(mask(sets.ambient)),
-      eff: hex(mask(sets.ambient)),
-      bnd: hex(mask(sets.bounding)),
-      amb: hex(mask(sets.ambient)),
+  for (const { name, user, sets } of CAP_CASES) {
+    test(`capabilities: ${name}`, () => {
+      const cfg = (c: any) => {
+        if (user) c.process.user = user;
+        c.process.capabilities = structuredClone(sets);
+      };
+      const oracle = runInfo(RT_RUNC, cfg);
+      const info = runInfo(RT_RUNTS, cfg);
+      if (user) expect(info.uid).toBe(user.uid);
+      const gained = user ? sets.ambient : undefined;
+      expect(info.caps).toEqual({
+        inh: hex(mask(sets.inheritable)),
+        prm: hex(mask(gained ?? sets.permitted)),
+        eff: hex(mask(gained ?? sets.effective)),
+        bnd: hex(mask(sets.bounding)),
+        amb: hex(mask(sets.ambient)),
+      });
+      expect(info.caps).toEqual(oracle.caps);
+      expectNoLeftovers();
     });
-    expect(info.caps).toEqual(oracle.caps);
-    expectNoLeftovers();
-  });
-
-  test("capabilities: non-root user with ambient capabilities but without CAP_DAC_OVERRIDE", () => {
-    const sets = {
-      bounding: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"],
-      effective: ["CAP_KILL", "CAP_NET_RAW"],
-      permitted: ["CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"],
-      inheritable: ["CAP_NET_RAW", "CAP_CHOWN"],
-      ambient: ["CAP_NET_RAW"],
-    };
-    const cfg = (c: any) => {
-      c.process.user = { uid: 1000, gid: 1000 };
-      c.process.capabilities = structuredClone(sets);
-    };
-    const oracle = runInfo(RT_RUNC, cfg);
-    const info = runInfo(RT_RUNTS, cfg);
-    expect(info.caps).toEqual({
-      inh: hex(mask(sets.inheritable)),
-      prm: hex(mask(sets.ambient)),
-      eff: hex(mask(sets.ambient)),
-      bnd: hex(mask(sets.bounding)),
-      amb: hex(mask(sets.ambient)),
-    });
-    expect(info.caps).toEqual(oracle.caps);
-    expectNoLeftovers();
-  });
+  }
 
   test("capabilities: an unknown capability name fails create with an error naming process.capabilities.<set>[i]", () => {
     for (const [set, index] of [

@@ -9,121 +9,34 @@
  *   - mount destinations with ".." (CVE-2021-30465)
  *   - capabilities and pid namespace isolation
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
 import {
   BOTH,
   capMask,
   containerState,
-  forceCleanup,
   hostMounts,
-  leftovers,
   probeInfo,
-  type ProbeInfo,
-  requireRoot,
   ROOTS,
   RT_RUNC,
   RT_RUNTS,
   RUNC,
-  type RunResult,
-  type Runtime,
   runtime,
   RUNTS,
   spawnRuntime,
-  uniqueId,
   waitFor,
 } from "../lib/harness";
-import { type Bundle, type BundleOptions, makeBundle } from "../lib/rootfs";
+import { expectOk, infoOf, mountsUnder, testScope } from "../lib/scope";
+import { keyed, sh, tagged } from "../lib/script";
+
+const scope = testScope("sec");
+const { newBundle, hostPath, run, expectNoLeftovers, newId } = scope;
 
 // ---------------------------------------------------------------------------------------------
-// Local helpers (every test registers what it creates; afterEach removes it even on failure).
-
-const containers: { rt: Runtime; id: string }[] = [];
-const bundles: Bundle[] = [];
-const hostPaths: string[] = [];
-
-function newId(rt: Runtime): string {
-  const id = uniqueId("sec");
-  containers.push({ rt, id });
-  return id;
-}
-
-function newBundle(opts: BundleOptions = {}): Bundle {
-  const b = makeBundle(opts);
-  bundles.push(b);
-  return b;
-}
-
-/** A host path (file or dir) to remove after the test. */
-function hostPath(p: string): string {
-  hostPaths.push(p);
-  return p;
-}
-
-function mountsUnder(dir: string): string[] {
-  return hostMounts()
-    .map((m) => m.mountPoint)
-    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
-}
-
-function unmountAll(dir: string): void {
-  for (let i = 0; i < 20 && mountsUnder(dir).length > 0; i++) {
-    for (const mp of mountsUnder(dir).sort((a, b) => b.length - a.length)) spawnSync("umount", ["-l", mp], { stdio: "ignore" });
-  }
-}
-
-function expectNoLeftovers(): void {
-  for (const { rt, id } of containers) {
-    expect({ runtime: rt.name, id, leftovers: leftovers(id, rt.root) }).toEqual({ runtime: rt.name, id, leftovers: [] });
-  }
-}
-
-interface Ran {
-  r: RunResult;
-  id: string;
-  bundle: Bundle;
-}
-
-function run(rt: Runtime, config?: (c: any) => void, prep?: (b: Bundle) => void): Ran {
-  const bundle = newBundle({ config });
-  prep?.(bundle);
-  const id = newId(rt);
-  const r = runtime(rt.bin, ["--root", rt.root, "run", "--bundle", bundle.dir, id]);
-  return { r, id, bundle };
-}
-
-function expectOk(ran: Ran): void {
-  expect({ code: ran.r.code, stderr: ran.r.stderr }).toMatchObject({ code: 0 });
-}
-
-function infoOf(ran: Ran): ProbeInfo {
-  expectOk(ran);
-  return probeInfo(ran.r.stdout.split("\n").filter((l) => l.startsWith("{")).join("\n"));
-}
+// Local helpers.
 
 /** A shell script in the container; `w PATH DATA` writes and prints "ok", "EROFS" or "error: ...". */
-const sh = (script: string): string[] => [
-  "/bin/sh",
-  "-c",
-  'w() { if out=$( (echo "$2" > "$1") 2>&1 ); then echo ok; else case "$out" in *"Read-only file system"*) echo EROFS;; *) echo "error: $out";; esac; fi; }; ' +
-    script,
-];
-
-function keyed(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0 && /^[A-Z_0-9]+$/.test(line.slice(0, eq))) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
-
-/** keyed() output tagged with the runtime's name, for readable failures. */
-function tagged(rt: Runtime, stdout: string): Record<string, string | undefined> {
-  return { rt: rt.name, ...keyed(stdout) };
-}
 
 const uniq = () => `${process.pid}-${Math.floor(Math.random() * 0x1000000).toString(16)}`;
 
@@ -133,19 +46,6 @@ const DEFAULT_CAPS = (1n << 5n) | (1n << 10n) | (1n << 29n);
 // ---------------------------------------------------------------------------------------------
 
 describe("security regressions", () => {
-  beforeAll(() => requireRoot());
-
-  afterEach(() => {
-    for (const { rt, id } of containers.splice(0).reverse()) forceCleanup(rt.bin, rt.root, id);
-    for (const b of bundles.splice(0)) {
-      unmountAll(b.dir);
-      b.cleanup();
-    }
-    for (const p of hostPaths.splice(0).reverse()) {
-      unmountAll(p);
-      if (mountsUnder(p).length === 0) rmSync(p, { recursive: true, force: true });
-    }
-  });
 
   // ---- CVE-2019-5736 -------------------------------------------------------------------------
 

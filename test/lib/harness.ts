@@ -3,13 +3,29 @@
  * (the oracle). Tests always pass `--root` (see ROOTS) so they never touch a user's /run/runts.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const RUNTS = path.resolve(REPO, "dist/runts");
+export const RUNTS = guestLocal(path.resolve(REPO, "dist/runts"));
+
+/**
+ * In the qemu guest (RUN_IN_VM=1) the repo is a 9p share and every exec of the ~100 MB Bun
+ * binary reads it over 9p again (seconds of system time per call): run a copy in the guest's
+ * tmpfs instead.
+ */
+function guestLocal(bin: string): string {
+  if (process.env.RUN_IN_VM !== "1" || !existsSync(bin)) return bin;
+  const local = `/tmp/runts-guest-${process.pid}/runts`;
+  if (!existsSync(local)) {
+    mkdirSync(path.dirname(local), { recursive: true });
+    copyFileSync(bin, local);
+    chmodSync(local, 0o755);
+  }
+  return local;
+}
 /** The oracle. */
 export const RUNC = existsSync("/usr/sbin/runc") ? "/usr/sbin/runc" : "runc";
 /** State roots passed with --root, one per runtime. */

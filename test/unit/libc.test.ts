@@ -11,16 +11,16 @@ const dir = mkdtempSync(path.join(tmpdir(), "runts-libc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("libc.ts", () => {
-  test("stat and fstat give node's mode and size", () => {
+  test("stat and fstat give node's mode, uid and size", () => {
     const file = path.join(dir, "f");
     writeFileSync(file, "x".repeat(12345), { mode: 0o640 });
     for (const p of [file, dir, "/dev/null", "/proc/self/status"]) {
       const st = statSync(p);
-      expect({ p, ...libc.stat(p) }).toEqual({ p, mode: st.mode, size: st.size });
+      expect({ p, ...libc.stat(p) }).toEqual({ p, mode: st.mode, uid: st.uid, size: st.size });
     }
     const fd = libc.open(file, libc.O.RDONLY);
     try {
-      expect(libc.fstat(fd)).toEqual({ mode: statSync(file).mode, size: 12345 });
+      expect(libc.fstat(fd)).toEqual({ mode: statSync(file).mode, uid: statSync(file).uid, size: 12345 });
     } finally {
       libc.close(fd);
     }
