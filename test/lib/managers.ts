@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "bun:test";
-import { hostMounts, REPO, requireRoot, type RunOptions, type RunResult, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "./harness";
+import { findDirs, hostMounts, REPO, requireRoot, type RunOptions, type RunResult, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "./harness";
 import { expectCoveredForms } from "./manager-argv";
 import { testRootfs } from "./rootfs";
 
@@ -137,26 +137,11 @@ export function processesMentioning(needle: string): { pid: number; cmd: string 
   return out;
 }
 
-/** Cgroup directories (v1 controllers and cgroup2) whose name contains `needle`, up to 4 levels. */
+/** Cgroup directories (v1 controllers and cgroup2) whose name contains `needle`, up to 5 levels. */
 export function cgroupsMentioning(needle: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    if (depth === 0) return;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = path.join(dir, e.name);
-      if (e.name.includes(needle)) found.push(p);
-      else walk(p, depth - 1);
-    }
-  };
-  walk("/sys/fs/cgroup", 5);
-  return found;
+  const found = new Set<string>();
+  findDirs("/sys/fs/cgroup", needle, 5, found);
+  return [...found].sort();
 }
 
 /** Removes a cgroup directory and everything below it (children first); errors ignored. */
@@ -192,6 +177,8 @@ export class Sandbox {
   private readonly cleanups: (() => void)[] = [];
   /** Container ids whose processes, cgroups and state must be gone at the end. */
   readonly tracked = new Set<string>();
+  /** Mounts a manager keeps for its store while it exists (podman's overlay root), not a container's. */
+  readonly storeMounts = new Set<string>();
   /** Cgroup directories a manager makes as parents (named anywhere in the tree), removed at the end. */
   readonly cgroupParents = new Set<string>();
 
@@ -328,7 +315,10 @@ exec ${rt.bin} "$@"
     for (const name of this.tracked) {
       for (const root of STATE_ROOTS) if (existsSync(path.join(root, name))) out.push(`state dir ${path.join(root, name)}`);
     }
-    for (const m of hostMounts()) if (m.mountPoint.startsWith(this.base) || m.source.startsWith(this.base)) out.push(`mount ${m.mountPoint}`);
+    for (const m of hostMounts()) {
+      if (this.storeMounts.has(m.mountPoint)) continue;
+      if (m.mountPoint.startsWith(this.base) || m.source.startsWith(this.base)) out.push(`mount ${m.mountPoint}`);
+    }
     return [...new Set(out)];
   }
 
@@ -506,6 +496,7 @@ runc = ["${sb.wrapper(RT_RUNC, "podman")}"]
     const registries = path.join(this.dir, "registries.conf");
     writeFileSync(registries, `unqualified-search-registries = []\nshort-name-mode = "disabled"\n`);
     this.env = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, CONTAINERS_REGISTRIES_CONF: registries };
+    sb.storeMounts.add(path.join(this.dir, "root/overlay"));
     // podman's cgroupfs parent (libpod_parent/conmon, libpod_parent/libpod-<id>) has no setting.
     if (cgroupsMentioning("libpod_parent").length === 0) sb.cgroupParents.add("libpod_parent");
     sb.onCleanup(() => {
