@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Runtime, waitFor } from "../lib/harness";
-import { check, compareRuntimes as compare, MANAGED, type Podman, type Sandbox, startManagers, stopManagers } from "../lib/managers";
+import { check, compareRuntimes as compare, compareRuntimesAsync, MANAGED, type Podman, type Sandbox, startManagers, stopManagers } from "../lib/managers";
 
 let sb: Sandbox;
 let podman: Podman;
@@ -46,6 +46,28 @@ describe("podman with runts as its runtime, compared with runc", () => {
     });
     expect(got.code).toBe(0);
     expect(got.net).toMatch(/^10\.88\.\d+\.X\/16\n1\n$/);
+  });
+
+  test("run -d -p HOST:CTR on the default bridge: the published port answers", async () => {
+    const got = await compareRuntimesAsync(async (rt) => {
+      const port = rt.name === "runc" ? "18090" : "18091";
+      const serve = `while true; do echo hello-${rt.name} | nc -l -p 80; done`;
+      const id = check(run(rt, ["run", "-d", "-p", `${port}:80`, "busybox", "sh", "-c", serve]), `${rt.name}: run -d -p`).stdout.trim();
+      sb.tracked.add(id);
+      try {
+        const hostIp = check(sb.run(["ip", "-o", "-4", "addr", "show", "podman0"]), "podman0").stdout.match(/inet ([\d.]+)/)![1]!;
+        const answer = await waitFor(
+          `port ${port}`,
+          () => sb.run(["busybox", "nc", "-w", "2", hostIp, port], { timeoutMs: 5_000 }).stdout.trim() || null,
+          15_000,
+          200,
+        );
+        return answer.replace(rt.name, "RT");
+      } finally {
+        podman.raw(["rm", "-f", "-t", "0", id]);
+      }
+    });
+    expect(got).toBe("hello-RT");
   });
 
   test("run -d, top, pause/unpause, kill, stop -t, rm -f", async () => {
