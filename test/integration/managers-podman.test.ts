@@ -4,7 +4,8 @@
  * sandbox's argv recorder; the recorded call forms must be covered by test/unit/manager-argv.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Runtime, waitFor } from "../lib/harness";
+import { existsSync } from "node:fs";
+import { type Runtime, runtime, waitFor } from "../lib/harness";
 import { check, compareRuntimes as compare, compareRuntimesAsync, MANAGED, type Podman, type Sandbox, startManagers, stopManagers } from "../lib/managers";
 
 let sb: Sandbox;
@@ -125,6 +126,25 @@ describe("podman with runts as its runtime, compared with runc", () => {
       return { code: r.code, stdout: r.stdout };
     });
     expect(got).toEqual({ code: 0, stdout: "1:5 character special file\n 00 00 00\n" });
+  });
+
+  // podman has no daemon: its monitor is the container's conmon. With conmon killed, podman
+  // rm -f stops the container and forgets it without deleting it from the runtime, with runc
+  // as with runts (the state dir stays); the runtime's own delete --force removes the rest.
+  test("fault: the container's conmon killed; rm -f, then the runtime's delete --force, leave nothing", async () => {
+    const got = await compareRuntimesAsync(async (rt) => {
+      const id = detached(rt);
+      const conmon = Number(check(podman.raw(["inspect", "--format", "{{.State.ConmonPid}}", id]), "inspect").stdout.trim());
+      process.kill(conmon, "SIGKILL");
+      await waitFor("conmon gone", () => !existsSync(`/proc/${conmon}`), 5_000);
+      const rm = podman.raw(["rm", "-f", "-t", "0", id]).code;
+      const exists = podman.raw(["container", "exists", id]).code;
+      const stateLeft = existsSync(`/run/${rt.name}/${id}`);
+      const deleted = runtime(rt.bin, ["delete", "--force", id]).code;
+      await waitFor("nothing left", () => sb.leftovers().length === 0, 10_000).catch(() => {});
+      return { rm, exists, stateLeft, deleted, left: sb.leftovers() };
+    });
+    expect(got).toEqual({ rm: 0, exists: 1, stateLeft: true, deleted: 0, left: [] });
   });
 
   test("a command that does not exist: exit 127 and the runtime's one-line cause from its json log", () => {
