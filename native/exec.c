@@ -43,7 +43,14 @@ void op_exec(const struct op *op) {
   char **argv = v_arg(op, 2, nargs);
   char **envp = v_arg(op, 2 + (uint32_t)nargs, op->argc - 2 - nargs);
   const char *path = exec_path ? exec_path : argv[0];
-  close(sock);
+  char listen_pid[32];
+  if (listen_pid_self) {
+    snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=%d", (int)getpid());
+    for (char **e = envp; *e; e++)
+      if (!strncmp(*e, "LISTEN_PID=", 11)) *e = listen_pid;
+  }
+  /* The control socket stays open to execve (close-on-exec): its EOF tells exec's runts
+   * that the program runs, and an execve error still reaches runts on it. */
   cloexec_from(3 + (unsigned)preserve);
   sigset_t all;
   sigemptyset(&all);

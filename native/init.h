@@ -70,6 +70,33 @@ extern void (*const handlers[])(const struct op *);
 #define COVER_MODE 1
 #define COVER_CONTENTS 2
 
+/* OP_CLONE's foreground field: wait for the process and exit with its status; also reap
+ * what is orphaned to this process (run's subreaper). */
+#define FOREGROUND_WAIT 1
+#define FOREGROUND_SUBREAPER 2
+
+/* What the parent prepares for clone3: by OP_CLONE (main.c) or OP_JOIN (join.c). */
+struct birth {
+  uint64_t flags;       /* CLONE_NEW* for clone3 */
+  const char *cgroup;   /* for errors */
+  int cgfd;             /* CLONE_INTO_CGROUP target, or -1 */
+  int foreground;       /* FOREGROUND_* bits */
+  int initfd;           /* OP_JOIN: pidfd of the container's init, or -1 */
+  uint64_t child_setns; /* namespaces the new process joins through initfd itself */
+};
+
+/* main.c */
+void set_initial_affinity(const struct arg *cpus);
+int open_cgroup(const char *cgroup);
+
+/* join.c */
+void prepare_join(const struct op *join, struct birth *b);
+int connect_pidfd_socket(const char *path);
+void send_pidfd(int sock, int pidfd, const char *name);
+void op_parent_side(const struct op *op);
+void op_listen_pid(const struct op *op);
+extern int listen_pid_self;
+
 /* frames.c */
 void __attribute__((noreturn)) fail(const char *op, const char *path, int err, const char *detail);
 int parse_frame(const char *p, uint32_t len, struct op *out);
@@ -137,6 +164,17 @@ void op_exec(const struct op *op);
 
 /* net.c */
 void op_loopback_up(const struct op *op);
+
+/* console.c */
+int send_fd(int sock_fd, const char *name, int fd);
+void console_prepare(const struct op *ops, uint32_t nops);
+void console_parent_after_clone(void);
+int console_relaying(void);
+int console_relay(pid_t pid);
+void op_console(const struct op *op);
+
+/* mempolicy.c */
+void op_mempolicy(const struct op *op);
 
 /* ops.c */
 int known_op(uint32_t code);

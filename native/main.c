@@ -7,7 +7,8 @@
  * files only interpret ops, report the pid, sync points and errors
  * (op, path, errno) back over the socket.
  *
- * This file is the parent: read the plan, open host paths, join namespaces, clone3. */
+ * This file is the parent: read the plan, open host paths, join namespaces, clone3
+ * (OP_CLONE for a new container; OP_JOIN, in join.c, for exec). */
 #include "init.h"
 
 int sock = -1;
@@ -19,6 +20,52 @@ struct arg hook_states[2];
 int ready_sent;
 int startfifo = -1;
 const char *exec_path;
+
+/* What the parent prepared for the clone, by OP_CLONE (here) or OP_JOIN (join.c). */
+static void prepare_clone(const struct op *clone, struct birth *b) {
+  b->flags = u_arg(clone, 0);
+  const char *cgroup = s_arg(clone, 1), *state_dir = s_arg(clone, 2);
+  rootfs_path = s_arg(clone, 3);
+  b->foreground = (int)u_arg(clone, 4);
+  if (clone->argc < 6 || (clone->argc - 6) % 2) fail("clone", "", EPROTO, "malformed clone op");
+  set_initial_affinity(&clone->args[5]);
+
+  /* Host paths are opened here, before any setns: a joined mount namespace may have
+   * other things (or nothing) at these paths. */
+  statedir = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (statedir < 0) fail("open state directory", state_dir, errno, NULL);
+  b->cgroup = cgroup;
+  b->cgfd = open_cgroup(cgroup);
+  roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+
+  uint32_t njoin = (clone->argc - 6) / 2;
+  int *nsfds = calloc(njoin ? njoin : 1, sizeof(int));
+  if (!nsfds) fail("clone", "", ENOMEM, NULL);
+  for (uint32_t i = 0; i < njoin; i++) {
+    const char *path = s_arg(clone, 7 + 2 * i);
+    nsfds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (nsfds[i] < 0) fail("open namespace", path, errno, NULL);
+  }
+  /* Existing namespaces to join (user first, as runts orders them). */
+  for (uint32_t i = 0; i < njoin; i++) {
+    if (setns(nsfds[i], (int)u_arg(clone, 6 + 2 * i)) < 0) fail("setns", s_arg(clone, 7 + 2 * i), errno, NULL);
+    close(nsfds[i]);
+  }
+  free(nsfds);
+}
+
+void set_initial_affinity(const struct arg *cpus) {
+  if (cpus->len && sched_setaffinity(0, cpus->len, (cpu_set_t *)cpus->data) < 0)
+    fail("sched_setaffinity (execCPUAffinity.initial)", "", errno, NULL);
+}
+
+int open_cgroup(const char *cgroup) {
+  if (!*cgroup) return -1;
+  int fd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("open cgroup", cgroup, errno, NULL);
+  return fd;
+}
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -38,48 +85,30 @@ int main(int argc, char **argv) {
   if (!ops) fail("plan", "", ENOMEM, NULL);
   for (uint32_t i = 0; i < nops; i++)
     if (parse_frame(planframe.args[i].data, planframe.args[i].len, &ops[i]) < 0) fail("plan", "", EPROTO, "malformed op");
-  if (nops == 0 || ops[0].code != OP_CLONE) fail("plan", "", EPROTO, "plan does not start with clone");
+  if (nops == 0 || (ops[0].code != OP_CLONE && ops[0].code != OP_JOIN)) fail("plan", "", EPROTO, "plan does not start with clone or join");
   for (uint32_t i = 1; i < nops; i++)
     if (!known_op(ops[i].code)) fail("plan", "", EPROTO, "unknown op");
 
-  cur_op = "clone";
-  uint64_t flags = u_arg(&ops[0], 0);
-  const char *cgroup = s_arg(&ops[0], 1), *state_dir = s_arg(&ops[0], 2);
-  rootfs_path = s_arg(&ops[0], 3);
-  int foreground = u_arg(&ops[0], 4) != 0;
-  if (ops[0].argc < 6 || (ops[0].argc - 6) % 2) fail("clone", "", EPROTO, "malformed clone op");
-  if (ops[0].args[5].len) {
-    if (sched_setaffinity(0, ops[0].args[5].len, (cpu_set_t *)ops[0].args[5].data) < 0)
-      fail("sched_setaffinity (execCPUAffinity.initial)", "", errno, NULL);
-  }
+  /* Nothing in a namespace this process joins may read its memory or ptrace it. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
+  /* Parent-side ops that need the host: done before any setns. */
+  int pidsock = -1;
+  const char *pidfd_name = "";
+  for (uint32_t i = 1; i < nops; i++)
+    if (ops[i].code == OP_PIDFD_SOCKET) {
+      cur_index = i;
+      pidsock = connect_pidfd_socket(s_arg(&ops[i], 0));
+      pidfd_name = s_arg(&ops[i], 1);
+    }
 
-  /* Host paths are opened here, before any setns: a joined mount namespace may have
-   * other things (or nothing) at these paths. */
-  statedir = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (statedir < 0) fail("open state directory", state_dir, errno, NULL);
-  int cgfd = -1;
-  if (*cgroup) {
-    cgfd = open(cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cgfd < 0) fail("open cgroup", cgroup, errno, NULL);
-  }
-  roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+  struct birth b = {.cgfd = -1, .initfd = -1};
+  cur_index = 0;
+  cur_op = ops[0].code == OP_CLONE ? "clone" : "join";
+  if (ops[0].code == OP_CLONE) prepare_clone(&ops[0], &b);
+  else prepare_join(&ops[0], &b);
+  console_prepare(ops, nops);
 
-  uint32_t njoin = (ops[0].argc - 6) / 2;
-  int *nsfds = calloc(njoin ? njoin : 1, sizeof(int));
-  if (!nsfds) fail("clone", "", ENOMEM, NULL);
-  for (uint32_t i = 0; i < njoin; i++) {
-    const char *path = s_arg(&ops[0], 7 + 2 * i);
-    nsfds[i] = open(path, O_RDONLY | O_CLOEXEC);
-    if (nsfds[i] < 0) fail("open namespace", path, errno, NULL);
-  }
-  /* Existing namespaces to join (user first, as runts orders them). */
-  for (uint32_t i = 0; i < njoin; i++) {
-    if (setns(nsfds[i], (int)u_arg(&ops[0], 6 + 2 * i)) < 0) fail("setns", s_arg(&ops[0], 7 + 2 * i), errno, NULL);
-    close(nsfds[i]);
-  }
-  free(nsfds);
-
+  if ((b.foreground & FOREGROUND_SUBREAPER) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("prctl subreaper", "", errno, NULL);
   /* The init starts its ops only after the parent has reported its pid, so that runts
    * always learns the pid before any sync point or READY. */
   int pidsent[2];
@@ -91,13 +120,15 @@ int main(int argc, char **argv) {
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &old);
 
+  int pidfd = -1;
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
-  ca.flags = flags | (cgfd >= 0 ? CLONE_INTO_CGROUP : 0);
+  ca.flags = b.flags | (b.cgfd >= 0 ? CLONE_INTO_CGROUP : 0) | (pidsock >= 0 ? CLONE_PIDFD : 0);
   ca.exit_signal = SIGCHLD;
-  ca.cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0;
+  ca.cgroup = b.cgfd >= 0 ? (uint64_t)b.cgfd : 0;
+  ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
   pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
-  if (pid < 0) fail("clone3", cgroup, errno, "creating the container's namespaces");
+  if (pid < 0) fail("clone3", b.cgroup, errno, ops[0].code == OP_CLONE ? "creating the container's namespaces" : "joining the container");
   if (pid == 0) {
     char go;
     close(pidsent[1]);
@@ -110,7 +141,13 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
-    if (cgfd >= 0) close(cgfd);
+    if (b.cgfd >= 0) close(b.cgfd);
+    if (pidsock >= 0) close(pidsock);
+    if (pidfd >= 0) close(pidfd);
+    if (b.initfd >= 0) {
+      if (b.child_setns && setns(b.initfd, (int)b.child_setns) < 0) fail("setns", "cgroup namespace of the container's init", errno, NULL);
+      close(b.initfd);
+    }
     for (uint32_t i = 1; i < nops; i++) {
       cur_op = "plan";
       cur_index = i;
@@ -120,16 +157,26 @@ int main(int argc, char **argv) {
   }
   close(roottree);
   close(statedir);
-  if (cgfd >= 0) close(cgfd);
+  if (b.cgfd >= 0) close(b.cgfd);
+  if (b.initfd >= 0) close(b.initfd);
+  if (pidsock >= 0) {
+    send_pidfd(pidsock, pidfd, pidfd_name);
+    close(pidsock);
+    close(pidfd);
+  }
+  console_parent_after_clone();
   send_u64(MSG_PID, (uint64_t)pid);
   close(sock);
   if (write(pidsent[1], "1", 1) != 1) return 1;
   close(pidsent[0]);
   close(pidsent[1]);
-  if (!foreground) return 0;
+  if (!(b.foreground & FOREGROUND_WAIT)) return 0;
+  if (console_relaying()) return console_relay(pid);
   int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return 255;
+  /* As a subreaper it also reaps what is orphaned to it, until the init is gone. */
+  pid_t reaped;
+  while ((reaped = waitpid(b.foreground & FOREGROUND_SUBREAPER ? -1 : pid, &status, 0)) != pid)
+    if (reaped < 0 && errno != EINTR) return 255;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
 }

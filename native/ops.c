@@ -38,6 +38,10 @@ void (*const handlers[])(const struct op *) = {
     [OP_AFFINITY] = op_affinity,
     [OP_MKDIR] = op_mkdir,
     [OP_LOOPBACK_UP] = op_loopback_up,
+    [OP_PIDFD_SOCKET] = op_parent_side,
+    [OP_LISTEN_PID] = op_listen_pid,
+    [OP_CONSOLE] = op_console,
+    [OP_MEMPOLICY] = op_mempolicy,
 };
 
 int known_op(uint32_t code) { return code < sizeof handlers / sizeof *handlers && handlers[code]; }

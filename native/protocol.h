@@ -30,7 +30,7 @@ enum {
 /* Ops. The first op of a plan must be OP_CLONE; the rest run in the
  * container init, in order. */
 enum {
-  OP_CLONE = 1,        /* [flags, cgroupDir, stateDir, rootfs, foreground, initialCpuSet, (nsType, nsPath)...]
+  OP_CLONE = 1,        /* (or OP_JOIN) [flags, cgroupDir, stateDir, rootfs, foreground (1 wait | 2 subreaper), initialCpuSet, (nsType, nsPath)...]
                         * every path is opened (the rootfs tree cloned) before any setns */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
@@ -67,6 +67,25 @@ enum {
   OP_AFFINITY = 33,    /* [mask bytes] */
   OP_MKDIR = 34,       /* [path, mode] */
   OP_LOOPBACK_UP = 35, /* [] bring up lo in the container's new network namespace */
+  /* exec (join.c) */
+  OP_JOIN = 40,         /* [nsFlags, cgroupDir, initPid, initStartTime, foreground, initialCpuSet]
+                         * a plan's first op instead of OP_CLONE: the cgroup is opened on the host, the
+                         * init is pinned by a pidfd checked against its start time, then setns(pidfd,
+                         * nsFlags) joins all its namespaces at once; the cgroup namespace is joined by
+                         * the new process (CLONE_INTO_CGROUP is checked against the caller's) */
+  OP_PIDFD_SOCKET = 41, /* [path, name] the parent connects to path before any setns and sends the new
+                         * process's pidfd (CLONE_PIDFD) with SCM_RIGHTS, payload name (runc 1.2+) */
+  OP_LISTEN_PID = 42,   /* [] OP_EXEC sets LISTEN_PID to the process's own pid (socket activation) */
+  OP_CONSOLE = 50,     /* [mode, socketFd, height, width, mountConsole] the pty (bound onto /dev/console),
+                        * the process's controlling terminal and stdio; the master sent over the socket */
+  OP_MEMPOLICY = 51,   /* [mode | flags, node mask bytes] set_mempolicy (linux.memoryPolicy) */
+};
+
+/* OP_CONSOLE's mode */
+enum {
+  CONSOLE_SOCKET = 0,    /* socketFd is the console socket runts connected (--console-socket) */
+  CONSOLE_RELAY = 1,     /* foreground run: runts-init's parent relays runts's stdio */
+  CONSOLE_RELAY_RAW = 2, /* the same, with runts's stdin (a terminal) in raw mode */
 };
 
 #endif

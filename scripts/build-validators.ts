@@ -1,6 +1,6 @@
 // Precompiles schemas/*.schema.json into one dependency-free ESM module,
-// src/spec/generated/validators.js, exporting validateConfig, validateState and
-// validateFeatures (ajv validate functions; failures are left in `.errors`).
+// src/spec/generated/validators.js, exporting validateConfig, validateState,
+// validateFeatures and validateProcess (ajv validate functions; failures are left in `.errors`).
 //
 // Run from the repository root: node_modules/.bin/bun scripts/build-validators.ts
 //
@@ -20,6 +20,7 @@ const documents = {
   validateConfig: "config",
   validateState: "state",
   validateFeatures: "features",
+  validateProcess: "process",
 } as const;
 
 const ajv = new Ajv({

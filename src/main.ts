@@ -1,43 +1,68 @@
 // runts entry point: global flags, then one command. Hot commands load only what they use.
 import { splitCommandLine } from "./cli/argv.ts";
 import { COMMANDS, GLOBAL_FLAGS } from "./cli/commands.ts";
-import { parseFlags, UsageError } from "./cli/flags.ts";
+import { type FlagSpec, parseFlags, UsageError } from "./cli/flags.ts";
 import { RuntsError } from "./errors.ts";
-import { Logger, type LogFormat } from "./log.ts";
+import { Logger } from "./log.ts";
 import { writeStdout, writeStderr } from "./stdio.ts";
 
-export const VERSION = "0.1.0";
-const SPEC_VERSION = "1.2.0";
+import { SPEC_VERSION, VERSION } from "./version.ts";
+
+/** `-h`/`--help` after a command: its help, as runc prints it. */
+const HELP: FlagSpec = { name: "help", alias: ["h"], type: "boolean", describe: "show help" };
+
+/** runc's exit statuses: 3 for an unknown command (urfave/cli's "No help topic"), 1 for anything else. */
+class UnknownCommand extends UsageError {}
 
 async function main(argv: string[]): Promise<number> {
-  const line = splitCommandLine(argv);
-  const global = parseFlags(line.global, GLOBAL_FLAGS);
-  const format = global.flags["log-format"] as string;
-  if (format !== "text" && format !== "json") {
-    throw new UsageError(`--log-format must be text or json, not ${JSON.stringify(format)}`);
-  }
-  const log = new Logger(global.flags.log as string | undefined, format as LogFormat, global.flags.debug === true);
-  if (global.flags.version) {
-    writeStdout(`runts version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
-    return 0;
-  }
-  const { name, rest } = line;
-  if (global.flags.help || !name || rest.includes("--help") || rest.includes("-h")) {
-    const { printHelp } = await import("./cli/help.ts");
-    return printHelp(name);
-  }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name)} (see runts --help)`);
-  const args = parseFlags(rest, cmd.flags, cmd.stopAtPositional);
+  const { global: globalArgv, name, rest } = splitCommandLine(argv);
+  // Found before the global flags are parsed: a usage error must reach --log too.
+  const target = logTarget(globalArgv);
+  const log = new Logger(target.file, target.format === "json" ? "json" : "text", globalArgv.some((a) => /^--?debug(=true)?$/.test(a)));
   try {
+    const global = parseFlags(globalArgv, GLOBAL_FLAGS);
+    if (target.format !== "text" && target.format !== "json") {
+      throw new UsageError(`invalid --log-format ${JSON.stringify(target.format)} (text or json)`);
+    }
+    if (global.flags.version) {
+      writeStdout(`runts version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+      return 0;
+    }
+    if (global.flags.help || !name) {
+      const { printHelp } = await import("./cli/help.ts");
+      return printHelp(undefined);
+    }
+    const cmd = COMMANDS.find((c) => c.name === name);
+    if (!cmd) throw new UnknownCommand(`unknown command ${JSON.stringify(name)} (see runts --help)`);
+    const args = parseFlags(rest, [...cmd.flags, HELP], cmd.stopAtPositional);
+    if (args.flags.help) {
+      const { printHelp } = await import("./cli/help.ts");
+      return printHelp(name);
+    }
+    delete args.flags.help;
     if (global.flags["systemd-cgroup"]) throw new RuntsError("--systemd-cgroup", "", 0, "the systemd cgroup driver is not supported yet");
     if (global.flags.rootless === "true") throw new RuntsError("--rootless true", "", 0, "rootless containers are not supported yet");
     const handler = (await cmd.load()).default;
-    return await handler(args, { root: absoluteRoot(global.flags.root as string), log });
+    const root = global.flags.root as string;
+    return await handler(args, { root: absoluteRoot(root), rootGiven: globalArgv.some((a) => /^--?root(=|$)/.test(a)), log });
   } catch (err) {
-    log.error(errorMessage(err, cmd.name));
-    return 1;
+    log.error(errorMessage(err, name ?? "runts"));
+    return err instanceof UnknownCommand ? 3 : 1;
   }
+}
+
+/** --log and --log-format, read leniently from the global flags (which may not parse). */
+function logTarget(argv: string[]): { file?: string; format: string } {
+  const out: { file?: string; format: string } = { format: "text" };
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--?(log|log-format)(?:=(.*))?$/.exec(argv[i]!);
+    if (!m) continue;
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) break;
+    if (m[1] === "log") out.file = value;
+    else out.format = value;
+  }
+  return out;
 }
 
 /** --root as an absolute path without a trailing slash (node:path costs ~1 ms to load). */
@@ -56,6 +81,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     writeStderr(`runts: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    process.exit(1);
   },
 );

@@ -89,6 +89,12 @@ interface Libc {
   fcntl(fd: number, cmd: number, arg: number): number;
   socketpair(domain: number, type: number, protocol: number, fds: number[]): number;
   mkfifo(path: string, mode: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  connect(fd: number, addr: Uint8Array, len: number): number;
+  close(fd: number): number;
+  isatty(fd: number): number;
+  tcgetattr(fd: number, termios: Uint8Array): number;
+  tcsetattr(fd: number, when: number, termios: Uint8Array): number;
   syscall(nr: number, ...typedArgs: unknown[]): number;
 }
 
@@ -102,6 +108,12 @@ function c(): Libc {
     fcntl: lib.func("int fcntl(int fd, int cmd, int arg)"),
     socketpair: lib.func("int socketpair(int domain, int type, int protocol, _Out_ int *fds)"),
     mkfifo: lib.func("int mkfifo(const char *path, unsigned int mode)"),
+    socket: lib.func("int socket(int domain, int type, int protocol)"),
+    connect: lib.func("int connect(int fd, const uint8_t *addr, unsigned int len)"),
+    close: lib.func("int close(int fd)"),
+    isatty: lib.func("int isatty(int fd)"),
+    tcgetattr: lib.func("int tcgetattr(int fd, _Out_ uint8_t *termios)"),
+    tcsetattr: lib.func("int tcsetattr(int fd, int when, const uint8_t *termios)"),
     syscall: lib.func("long syscall(long nr, ...)"),
   } as Libc;
   return libc;
@@ -146,6 +158,41 @@ export function socketPair(): [number, number] {
   const fds = [-1, -1];
   check("socketpair", "", c().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   return [fds[0]!, fds[1]!];
+}
+
+/** A stream socket connected to the AF_UNIX socket at path (--console-socket), close-on-exec. */
+export function connectUnix(path: string): number {
+  const name = new TextEncoder().encode(path);
+  // struct sockaddr_un: sa_family, then sun_path[108] NUL-terminated.
+  if (name.length >= 108) throw new RuntsError("connect", path, 36 /* ENAMETOOLONG */);
+  const addr = new Uint8Array(110);
+  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+  addr.set(name, 2);
+  const fd = check("socket", path, c().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (c().connect(fd, addr, 2 + name.length + 1) < 0) {
+    const err = koffi.errno();
+    c().close(fd);
+    throw new RuntsError("connect", path, err);
+  }
+  return fd;
+}
+
+export function isatty(fd: number): boolean {
+  return c().isatty(fd) === 1;
+}
+
+/** struct termios on x86_64 glibc is 60 bytes. */
+const TERMIOS_SIZE = 60;
+const TCSANOW = 0;
+
+/** The terminal settings of fd, or undefined when fd is not a terminal. */
+export function terminalAttrs(fd: number): Uint8Array | undefined {
+  const t = new Uint8Array(TERMIOS_SIZE);
+  return c().tcgetattr(fd, t) === 0 ? t : undefined;
+}
+
+export function setTerminalAttrs(fd: number, attrs: Uint8Array): void {
+  c().tcsetattr(fd, TCSANOW, attrs);
 }
 
 export function mkfifo(path: string, mode: number): void {

@@ -21,6 +21,7 @@ const consoleSocket: FlagSpec = { name: "console-socket", type: "string", descri
 const noPivot: FlagSpec = { name: "no-pivot", type: "boolean", describe: "do not use pivot_root (for a rootfs on ramdisk)" };
 const noNewKeyring: FlagSpec = { name: "no-new-keyring", type: "boolean", describe: "do not create a new session keyring" };
 const preserveFds: FlagSpec = { name: "preserve-fds", type: "number", default: 0, describe: "pass N additional file descriptors (3..3+N-1) to the container" };
+const pidfdSocket: FlagSpec = { name: "pidfd-socket", type: "string", describe: "path to an AF_UNIX socket which will receive a pidfd of the process" };
 const format: FlagSpec = { name: "format", alias: ["f"], type: "string", default: "table", describe: "output format: table or json" };
 
 export const COMMANDS: CommandSpec[] = [
@@ -28,7 +29,7 @@ export const COMMANDS: CommandSpec[] = [
     name: "create",
     describe: "create a container (its process waits for `start`)",
     usage: "create [flags] <container-id>",
-    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds],
+    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, pidfdSocket],
     load: () => import("./create.ts"),
   },
   {
@@ -49,10 +50,38 @@ export const COMMANDS: CommandSpec[] = [
       noPivot,
       noNewKeyring,
       preserveFds,
+      pidfdSocket,
       { name: "detach", alias: ["d"], type: "boolean", describe: "detach from the container's process" },
+      { name: "no-subreaper", type: "boolean", describe: "do not reap the processes orphaned to runts (as PR_SET_CHILD_SUBREAPER)" },
       { name: "keep", type: "boolean", describe: "do not delete the container after it exits" },
     ],
     load: () => import("./run.ts"),
+  },
+  {
+    name: "exec",
+    describe: "run a new process inside a container",
+    usage: "exec [flags] <container-id> <command> [args...]  |  exec [flags] --process <process.json> <container-id>",
+    flags: [
+      consoleSocket,
+      pidFile,
+      preserveFds,
+      pidfdSocket,
+      { name: "process", alias: ["p"], type: "string", describe: "path to the process.json" },
+      { name: "detach", alias: ["d"], type: "boolean", describe: "detach from the process (return once it runs)" },
+      { name: "tty", alias: ["t"], type: "boolean", describe: "allocate a pseudo-TTY (not supported yet)" },
+      { name: "cwd", type: "string", describe: "current working directory in the container" },
+      { name: "env", alias: ["e"], type: "string", multiple: true, describe: "set an environment variable (NAME=VALUE), repeatable" },
+      { name: "user", alias: ["u"], type: "string", describe: "uid[:gid] to run as" },
+      { name: "additional-gids", alias: ["g"], type: "string", multiple: true, describe: "an additional gid, repeatable" },
+      { name: "cap", alias: ["c"], type: "string", multiple: true, describe: "add a capability to every set, repeatable" },
+      { name: "no-new-privs", type: "boolean", describe: "set no_new_privs for the process" },
+      { name: "process-label", type: "string", describe: "SELinux label of the process (not supported yet)" },
+      { name: "apparmor", type: "string", describe: "AppArmor profile of the process (not supported yet)" },
+      { name: "ignore-paused", type: "boolean", describe: "exec into a paused container (the process starts frozen)" },
+      { name: "cgroup", type: "string", multiple: true, describe: "sub-cgroup of the container's to run the process in" },
+    ],
+    stopAtPositional: true,
+    load: () => import("./exec.ts"),
   },
   {
     name: "state",
@@ -103,6 +132,13 @@ export const COMMANDS: CommandSpec[] = [
     usage: "resume <container-id>",
     flags: [],
     load: () => import("./resume.ts"),
+  },
+  {
+    name: "features",
+    describe: "show the OCI features this build of runts implements, as JSON",
+    usage: "features",
+    flags: [],
+    load: () => import("./features.ts"),
   },
   {
     name: "spec",

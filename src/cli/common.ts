@@ -11,12 +11,13 @@ export function unsupported(args: Parsed, names: string[]): void {
 
 /** The flags `create` and `run` share. */
 export function createFlags(args: Parsed): Omit<CreateOptions, "foreground"> {
-  unsupported(args, ["console-socket"]);
   return {
     id: args.positionals[0]!,
     bundle: args.flags.bundle as string,
     pidFile: args.flags["pid-file"] as string | undefined,
     noPivot: args.flags["no-pivot"] === true,
     preserveFds: args.flags["preserve-fds"] as number,
+    consoleSocket: args.flags["console-socket"] as string | undefined,
+    pidfdSocket: args.flags["pidfd-socket"] as string | undefined,
   };
 }

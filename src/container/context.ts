@@ -3,5 +3,7 @@ import type { Logger } from "../log.ts";
 /** What every command gets from the global flags. */
 export interface Context {
   root: string;
+  /** --root was given (not the default): `list` then fails if it does not exist, as runc 1.5. */
+  rootGiven?: boolean;
   log: Logger;
 }

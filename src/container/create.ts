@@ -3,15 +3,17 @@ import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cg
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
 import { hookState, runHooks } from "../hooks.ts";
-import { chmod, exists, O, readTextIfAny, realpath, rename, writeText } from "../libc.ts";
+import { chmod, exists, O, readTextIfAny, realpath, writeText } from "../libc.ts";
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
+import { writePidFile } from "../state/pid-file.ts";
 import { StateDir, type StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
-import { mkfifo } from "../sys.ts";
+import * as sys from "../sys.ts";
+import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
 
@@ -21,12 +23,26 @@ export interface CreateOptions {
   pidFile?: string;
   noPivot: boolean;
   preserveFds: number;
+  /** --console-socket: where the pty master of a detached process with a terminal goes. */
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  /** run --no-subreaper */
+  noSubreaper?: boolean;
   /** `run` without --detach: the helper stays and exits with the container's status. */
   foreground: boolean;
 }
 
 /** Creates the container: on success its init waits on exec.fifo; on failure nothing is left. */
-export async function create(ctx: Context, o: CreateOptions): Promise<{ state: StoredState; launched: Launched }> {
+export interface Created {
+  state: StoredState;
+  launched: Launched;
+  /** runts-init relays runts's stdio through the container's pty (foreground, process.terminal). */
+  relay: boolean;
+  /** Puts runts's terminal back as it was (the relay makes it raw); a no-op without one. */
+  restoreTerminal(): void;
+}
+
+export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
   checkPreservedFds(o.preserveFds);
   const id = validateId(o.id);
   const bundle = posix.resolve(o.bundle);
@@ -34,6 +50,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
   const dir = new StateDir(ctx.root, id);
   dir.create();
   let state: StoredState | undefined;
+  let terminal: ConsoleSide | undefined;
   try {
     const spec = loadSpec(bundle);
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
@@ -46,8 +63,11 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
       stateDir: dir.dir,
       cgroupDir,
       foreground: o.foreground,
+      subreaper: !o.noSubreaper,
+      pidfdSocket: o.pidfdSocket,
       noPivot: o.noPivot,
       preserveFds: o.preserveFds,
+      console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
       facts: hostFacts,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
@@ -69,12 +89,14 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     };
     dir.write(state);
     createCgroup(cgroupDir);
-    mkfifo(dir.fifoPath, 0o622);
+    sys.mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
     const s = state;
+    terminal = consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
     const launched = await launch(plan.ops, {
       preserveFds: o.preserveFds,
+      consoleSocket: terminal.fd,
       log: ctx.log,
       onPid(pid) {
         ctx.log.debug(`create ${id}: container init pid ${pid}`);
@@ -99,11 +121,14 @@ export async function create(ctx: Context, o: CreateOptions): Promise<{ state: S
     ctx.log.debug(`create ${id}: created, waiting on exec.fifo`);
     if (o.pidFile) writePidFile(o.pidFile, state.pid);
     dir.unlock();
-    return { state, launched };
+    return { state, launched, relay: plan.relay !== undefined, restoreTerminal: terminal.restoreTerminal };
   } catch (err) {
     if (state) destroy(state);
     dir.remove();
+    terminal?.restoreTerminal();
     throw err;
+  } finally {
+    terminal?.close();
   }
 }
 
@@ -125,17 +150,4 @@ function checkedRootfs(spec: Parameters<typeof rootfsPath>[0], bundle: string): 
 function ownerName(): string {
   const uid = process.getuid?.() ?? 0;
   return passwdEntry(readTextIfAny("/etc/passwd"), uid)?.name ?? `#${uid}`;
-}
-
-/**
- * Writes a pid file atomically (managers read it as soon as it appears). The temporary file is
- * created exclusively and never through a symlink: whoever can write the pid file's directory
- * must not make root write elsewhere (runc opens it O_EXCL too); rename replaces a symlink at
- * the pid file's own name rather than following it.
- */
-function writePidFile(path: string, pid: number): void {
-  const abs = posix.resolve(path);
-  const tmp = posix.join(posix.dirname(abs), `.${posix.basename(abs)}.${process.pid}.tmp`);
-  wrapSys("write pid file", tmp, () => writeText(tmp, String(pid), O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW));
-  wrapSys("write pid file", abs, () => rename(tmp, abs));
 }

@@ -2,7 +2,7 @@
 import helperImage from "../../build/runts-init" with { type: "file" };
 import { RuntsError, wrapSys } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { close, readFull, writeAll } from "../libc.ts";
+import { close, readFull, readlink, writeAll } from "../libc.ts";
 import * as sys from "../sys.ts";
 import {
   decodePayload,
@@ -10,6 +10,7 @@ import {
   encodePlan,
   fieldInt,
   fieldString,
+  helperFd,
   MAX_FRAME,
   Msg,
   type Message,
@@ -19,10 +20,17 @@ import {
 export interface LaunchOptions {
   /** Caller fds 3..3+n-1 passed through to the container (--preserve-fds). */
   preserveFds: number;
+  /** The connected --console-socket, passed on as helperFd.consoleSocket. */
+  consoleSocket?: number;
   log: Logger;
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onPid(pid: number): void;
   onSync(name: string): string[];
+  /**
+   * "ready" (create): the plan ends its conversation with READY. "exec" (exec): it has no
+   * READY; the socket's EOF after the PID is the process's execve (close-on-exec).
+   */
+  until?: "ready" | "exec";
 }
 
 export interface Launched {
@@ -43,15 +51,32 @@ function readMessage(fd: number): Message | null {
 }
 
 /**
+ * Bun marks every fd from this one up close-on-exec as it starts (close_range(4, ~0,
+ * CLOSE_RANGE_CLOEXEC)), so there close-on-exec does not tell runts's fds from the caller's.
+ * Bun's own fds open by then are its event loop's epoll and eventfd: anonymous inodes, which
+ * no caller passes to a container.
+ */
+const BUN_CLOEXEC_FROM = 4;
+
+function isOwnFd(fd: number, origin: "own" | "closed"): boolean {
+  if (origin === "closed" || fd < BUN_CLOEXEC_FROM) return true;
+  try {
+    return readlink(`/proc/self/fd/${fd}`).startsWith("anon_inode:");
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Refuses --preserve-fds N unless fds 3..3+N-1 all came from the caller: otherwise Bun's or
  * runts's own fds (its epoll fd, the state directory lock) would reach the container
- * (CVE-2024-21626). create calls it before it opens anything: the fds it opens later then
- * land above the checked ones.
+ * (CVE-2024-21626). create and exec call it before they open anything: the fds they open
+ * later then land above the checked ones.
  */
 export function checkPreservedFds(n: number): void {
   for (let fd = 3; fd < 3 + n; fd++) {
     const origin = sys.fdOrigin(fd);
-    if (origin === "inherited") continue;
+    if (origin === "inherited" || !isOwnFd(fd, origin)) continue;
     const why = origin === "closed" ? "it is not open" : "it is close-on-exec, so runts opened it itself";
     throw new RuntsError(`--preserve-fds ${n}`, "", 0, `fd ${fd} was not passed to runts by its caller (${why})`);
   }
@@ -73,7 +98,7 @@ function helperError(m: Message, plan: PlanOp[]): RuntsError {
   return new RuntsError(fieldString(m, 0), fieldString(m, 1), errno, detail, field);
 }
 
-/** Runs the plan up to OP_READY: the container init then waits on exec.fifo. */
+/** Runs the plan up to OP_READY (the container init then waits on exec.fifo), or for exec up to execve. */
 export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launched> {
   const image = await Bun.file(helperImage).bytes();
   const memfd = sys.sealedMemfd("runts-init", image);
@@ -83,9 +108,9 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
   let helper: ReturnType<typeof Bun.spawn>;
   try {
     helper = wrapSys("start runts-init", "", () =>
-      Bun.spawn([`/proc/self/fd/${memfd}`, String(3 + opts.preserveFds)], {
+      Bun.spawn([`/proc/self/fd/${memfd}`, String(helperFd.control(opts.preserveFds))], {
         argv0: "runts-init",
-        stdio: ["inherit", "inherit", "inherit", ...preserved, theirs],
+        stdio: ["inherit", "inherit", "inherit", ...preserved, theirs, ...(opts.consoleSocket === undefined ? [] : [opts.consoleSocket])],
         env: {},
       }),
     );
@@ -102,6 +127,7 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
     for (;;) {
       const m = readMessage(ours);
       if (!m) {
+        if (opts.until === "exec" && pid > 0) return { pid, exited };
         throw new RuntsError("container init", "", 0, "exited during setup without reporting an error");
       }
       switch (m.type) {

@@ -52,7 +52,28 @@ export const Op = {
   AFFINITY: 33,
   MKDIR: 34,
   LOOPBACK_UP: 35,
+  JOIN: 40,
+  PIDFD_SOCKET: 41,
+  LISTEN_PID: 42,
+  CONSOLE: 50,
+  MEMPOLICY: 51,
 } as const;
+
+/** OP_CONSOLE's mode. */
+export const ConsoleMode = {
+  /** The master goes to the console socket runts connected (--console-socket). */
+  SOCKET: 0,
+  /** Foreground: runts-init's parent relays runts's stdio through the pty. */
+  RELAY: 1,
+  /** The same, with runts's stdin (a terminal) in raw mode. */
+  RELAY_RAW: 2,
+} as const;
+
+/** The fds runts-init starts with: stdio, the --preserve-fds ones, then these. */
+export const helperFd = {
+  control: (preserveFds: number) => 3 + preserveFds,
+  consoleSocket: (preserveFds: number) => 4 + preserveFds,
+};
 
 export type OpName = keyof typeof Op;
 

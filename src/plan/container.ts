@@ -4,8 +4,10 @@ import { posix } from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import type { Hook, Spec } from "../spec/types.ts";
+import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planDevices } from "./devices.ts";
 import type { HostFacts } from "./facts.ts";
+import { planMemoryPolicy } from "./mempolicy.ts";
 import { checkIdMappings } from "./ids.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { planNamespaces } from "./namespaces.ts";
@@ -22,14 +24,22 @@ export interface CreateContext {
   /** The container's cgroup v2 directory on the host. */
   cgroupDir: string;
   foreground: boolean;
+  /** Foreground run: the helper also reaps the processes orphaned to it (PR_SET_CHILD_SUBREAPER); --no-subreaper turns it off. */
+  subreaper?: boolean;
   noPivot: boolean;
   preserveFds: number;
+  /** Where a terminal's pty master goes (process.terminal). */
+  console?: Pick<ConsoleRequest, "socket" | "stdinIsTty">;
+  /** --pidfd-socket: the helper sends the init's pidfd there. */
+  pidfdSocket?: string;
   facts: HostFacts;
 }
 
 export interface ContainerPlan {
   ops: PlanOp[];
   warnings: string[];
+  /** runts-init's parent relays runts's stdio through the pty (foreground run with a terminal). */
+  relay: "raw" | "plain" | undefined;
   /** Set by runts on /proc/PID/oom_score_adj from the host, as runc does. */
   oomScoreAdj?: number;
 }
@@ -40,6 +50,9 @@ export interface ContainerPlan {
  * ("created").
  */
 export const SYNC_CREATE_RUNTIME = "createRuntime";
+
+/** OP_CLONE's foreground field: bits. */
+export const FOREGROUND = { wait: 1, subreaper: 2 } as const;
 
 /** Which of the states runts sends at SYNC_CREATE_RUNTIME a hook gets on stdin. */
 const HOOK_STATE = { createContainer: 0, startContainer: 1 } as const;
@@ -68,6 +81,11 @@ export function rootfsPath(spec: Spec, bundle: string): string {
 export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   refuseUnsupported(spec, ctx.facts);
   const linux = spec.linux ?? {};
+  const hasMountNs = (linux.namespaces ?? []).some((n) => n.type === "mount");
+  if (!hasMountNs && (linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
+    // runc's check, and its words.
+    throw new ConfigError("linux.namespaces: unable to restrict sys entries (linux.maskedPaths, linux.readonlyPaths) without a private MNT namespace");
+  }
   checkIdMappings(linux.uidMappings, "linux.uidMappings");
   checkIdMappings(linux.gidMappings, "linux.gidMappings");
   for (const [i, m] of (spec.mounts ?? []).entries()) {
@@ -79,6 +97,7 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const proc = planProcess(spec.process, ctx.preserveFds, ctx.facts.lastCap(), passwd);
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
+  const consolePlan = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds, mountConsole: true });
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
@@ -93,11 +112,12 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
-        ctx.foreground ? 1 : 0,
+        (ctx.foreground ? FOREGROUND.wait : 0) | (ctx.foreground && ctx.subreaper ? FOREGROUND.subreaper : 0),
         initialAffinity(spec),
         ...ns.join.flatMap((j) => [j.flag, j.path]),
       ],
     },
+    ...(ctx.pidfdSocket !== undefined ? [{ op: "PIDFD_SOCKET" as const, args: [ctx.pidfdSocket, "standard"] }] : []),
     { op: "ROOTFS", args: [propagation.initial] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
@@ -112,6 +132,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   if (propagation.final) {
     ops.push({ op: "SETATTR", args: ["/", 0, 0, propagation.final.flag, propagation.final.recursive ? 1 : 0] });
   }
+  // After the mounts and before /dev and the root turn read-only, as runc's setupConsole.
+  if (consolePlan) ops.push(consolePlan.op);
   if (spec.hostname !== undefined) {
     if (!ns.has("uts")) throw new ConfigError("hostname: needs a new uts namespace");
     ops.push({ op: "HOSTNAME", args: [spec.hostname] });
@@ -126,9 +148,9 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...mounts.final);
   if (spec.root?.readonly) ops.push({ op: "REMOUNT_ROOT_RO", args: [] });
   if (ns.has("network") && !ns.join.some((j) => j.type === "network")) ops.push({ op: "LOOPBACK_UP", args: [] });
-  ops.push(...planProcessAttributes(spec));
+  ops.push(...planProcessAttributes(spec), ...planMemoryPolicy(spec));
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, oomScoreAdj: spec.process?.oomScoreAdj };
+  return { ops, warnings: proc.warnings, relay: consolePlan?.relay, oomScoreAdj: spec.process?.oomScoreAdj };
 }

@@ -283,9 +283,9 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Moun
     if (type === "bind" || o.flags & MS.BIND) {
       if (!m.source) throw new ConfigError(`${where}.source: a bind mount needs a source`);
       if (o.firstData !== undefined) {
-        // runc would hand these to mount(2), which ignores data for a bind: refuse rather than drop.
+        // mount(2) ignores data for a bind; runc 1.1.5 dropped it silently, runc 1.2+ refuses it.
         throw new ConfigError(
-          `${where}.options[${o.firstData}]: unknown mount option ${JSON.stringify(m.options![o.firstData])} (a bind mount takes no filesystem options)`,
+          `${where}.options[${o.firstData}]: bind mounts cannot have any filesystem-specific options applied (got ${JSON.stringify(m.options![o.firstData])})`,
         );
       }
       if (dest.startsWith("/proc/") && !PROC_BIND_ALLOWED.has(dest)) {
@@ -341,3 +341,6 @@ export function rootPropagation(value: string | undefined): { initial: number; f
   if (!p) throw new ConfigError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(value)}`);
   return { initial: (p.flag === MS.PRIVATE ? MS.PRIVATE : MS.SLAVE) | MS.REC, final: p };
 }
+
+/** Every option name runts gives a meaning (anything else is filesystem data): `features`. */
+export const MOUNT_OPTION_NAMES: string[] = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), "tmpcopyup"].sort();

@@ -33,7 +33,8 @@ export function planNamespaces(namespaces: Namespace[] | undefined): NamespacePl
     else cloneFlags |= flag;
   }
   if (!seen.has("mount")) {
-    throw new ConfigError("linux.namespaces: a mount namespace is required (the rootfs is set up inside it)");
+    // runc then mounts into the host's mount namespace and chroots; runts never does.
+    throw new ConfigError("linux.namespaces: a mount namespace (new or joined by path) is required: runts sets up the rootfs only inside one");
   }
   join.sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
   return { cloneFlags, join, has: (t) => seen.has(t) };

@@ -66,7 +66,6 @@ function checkExecSize(args: string[], env: string[]): void {
 /** process.* -> ops, except seccomp and hooks (planned by their own modules). passwd: the image's /etc/passwd. */
 export function planProcess(p: Process | undefined, preserveFds: number, lastCap: number, passwd?: string): ProcessPlan {
   if (!p) throw new ConfigError("process: required to create a container");
-  if (p.terminal) throw new ConfigError("process.terminal: terminals (--console-socket) are not supported by runts yet; set it to false");
   if (!p.args?.length) throw new ConfigError("process.args: must name the program to run");
   if (!posix.isAbsolute(p.cwd)) throw new ConfigError(`process.cwd: must be an absolute path (got ${JSON.stringify(p.cwd)})`);
   const env = [...(p.env ?? [])];
@@ -83,7 +82,7 @@ export function planProcess(p: Process | undefined, preserveFds: number, lastCap
   }
   const u = p.user;
   const gids = (u.additionalGids ?? []).map((g, i) => checkId(g, `process.user.additionalGids[${i}]`));
-  setup.push({ op: "USER", args: [checkId(u.uid, "process.user.uid"), checkId(u.gid, "process.user.gid"), ...gids] });
+  setup.push({ op: "USER", args: [checkId(u.uid, "process.user.uid"), checkId(u.gid ?? 0, "process.user.gid"), ...gids] });
   setup.push({ op: "UMASK", args: [u.umask ?? 0o022] });
   const caps = capabilityMasks(p.capabilities, lastCap);
   setup.push({

@@ -33,7 +33,8 @@ export interface Process {
 
 export interface User {
   uid: number;
-  gid: number;
+  /** Absent: 0, as runc takes it. */
+  gid?: number;
   umask?: number;
   additionalGids?: number[];
   username?: string;
@@ -125,4 +126,5 @@ export interface Linux {
   readonlyPaths?: string[];
   mountLabel?: string;
   personality?: { domain: string; flags?: string[] };
+  memoryPolicy?: { mode: string; nodes?: string; flags?: string[] };
 }

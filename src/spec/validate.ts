@@ -1,4 +1,4 @@
-// Schema validation of the three OCI documents runts reads or writes: config.json,
+// Schema validation of the OCI documents runts reads or writes: config.json, exec's process.json,
 // the container state and the runtime features. The validators are precompiled at
 // build time (scripts/build-validators.ts, from schemas/*.schema.json); this module
 // turns their first error into one readable line:
@@ -11,17 +11,19 @@
 import {
   validateConfig,
   validateFeatures,
+  validateProcess,
   validateState,
   type ValidationError,
   type Validator,
 } from "./generated/validators.js";
 
-export type SpecDocument = "config" | "state" | "features";
+export type SpecDocument = "config" | "state" | "features" | "process";
 
 const validators: Record<SpecDocument, { validate: Validator; label: string }> = {
   config: { validate: validateConfig, label: "config.json" },
   state: { validate: validateState, label: "state" },
   features: { validate: validateFeatures, label: "features" },
+  process: { validate: validateProcess, label: "process.json" },
 };
 
 /** null if `data` is a valid config.json document, else one line describing the first problem. */

@@ -199,11 +199,11 @@ describe("bad mounts (create)", () => {
     expectOracleAgrees((rt) => ["create", "--bundle", bundle.dir, newId(rt)]);
   }, TEST_TIMEOUT_MS);
 
-  test("unknown option on a bind mount: refused naming mounts[i].options[j] (runc silently ignores it)", () => {
+  test("unknown option on a bind mount: refused naming mounts[i].options[j] (runc 1.1.5 silently ignores it, runc 1.2+ refuses it)", () => {
     const src = tmpDir();
     const { bundle, index } = expectCreateFails(
       { destination: "/home", type: "bind", source: src, options: ["rbind", "bogus"] },
-      /\.options\[1\]: unknown mount option "bogus"/,
+      /\.options\[1\]: bind mounts cannot have any filesystem-specific options applied \(got "bogus"\)/,
     );
     expect(index).toBeGreaterThan(0);
     expect(hostMountsUnder(src)).toEqual([]);
@@ -360,7 +360,7 @@ describe("bad command lines", () => {
         const id = newId(RT);
         const r = run(RT, [cmd, "--preserve-fds", n, "--bundle", b.dir, id]);
         expectOneLineError(r, /--preserve-fds/, /non-negative whole number/, quoteRe(JSON.stringify(n)));
-        expect(r.code).toBe(2);
+        expect(r.code).toBe(1); // runc's status for a usage error
         expectNothingLeft(RT, id);
       }
     }

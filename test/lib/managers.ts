@@ -1,7 +1,7 @@
 /**
  * Container managers (podman, containerd through its runc v2 shim, docker) with runts or runc as
- * their runtime, for test/managers/. Each suite gets a Sandbox: a private directory for every
- * root, state, socket and config the managers use, a throwaway network namespace the daemons
+ * their runtime, for test/integration/managers-*.test.ts. Each suite gets a Sandbox: a private
+ * directory for every root, state, socket and config the managers use, a throwaway network namespace the daemons
  * run in (so the bridges and firewall rules they add live and die with it), an argv recorder
  * in front of each runtime, and a cleanup that stops the daemons by pid and removes mounts,
  * processes, cgroups and the netns even when a test failed.

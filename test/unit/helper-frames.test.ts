@@ -51,14 +51,16 @@ const cases: [string, Uint8Array, [string, string, number, string]][] = [
   ["a frame that is not a plan", encodeFrame(Msg.CONTINUE, []), ["plan", "", EPROTO, "malformed plan frame"]],
   ["an op shorter than its header", planOf(new Uint8Array(5)), ["plan", "", EPROTO, "malformed op"]],
   ["an op whose arg overruns the op", planOf(cat(u32(Op.CLONE), u32(1), u32(9), new Uint8Array(8))), ["plan", "", EPROTO, "malformed op"]],
-  ["an empty plan", planOf(), ["plan", "", EPROTO, "plan does not start with clone"]],
-  ["a plan that does not start with CLONE", encodePlan([{ op: "READY", args: [] }, clone]), ["plan", "", EPROTO, "plan does not start with clone"]],
+  ["an empty plan", planOf(), ["plan", "", EPROTO, "plan does not start with clone or join"]],
+  ["a plan that does not start with CLONE", encodePlan([{ op: "READY", args: [] }, clone]), ["plan", "", EPROTO, "plan does not start with clone or join"]],
   ["an unknown op", planOf(encodePayload(Op.CLONE, clone.args), encodePayload(999, [])), ["plan", "", EPROTO, "unknown op"]],
   ["op 0", planOf(encodePayload(Op.CLONE, clone.args), encodePayload(0, [])), ["plan", "", EPROTO, "unknown op"]],
   ["a second CLONE (not an op the init runs)", encodePlan([clone, clone]), ["plan", "", EPROTO, "unknown op"]],
   ["CLONE without its arguments", encodePlan([{ op: "CLONE", args: [0] }]), ["clone", "", 0, "malformed plan: missing argument"]],
   ["a string with a NUL inside", encodePlan([{ op: "CLONE", args: [0, "/sys/fs/cgroup\0/x", "/s", "/r", 0, new Uint8Array(0)] }]), ["clone", "", 0, "malformed plan: NUL in string"]],
   ["an integer that is not 8 bytes", encodePlan([{ op: "CLONE", args: [new Uint8Array(4), "", "/s", "/r", 0, new Uint8Array(0)] }]), ["clone", "", 0, "malformed plan: bad integer"]],
+  ["a JOIN after the CLONE (not an op the init runs)", encodePlan([clone, { op: "JOIN", args: [] }]), ["plan", "", EPROTO, "unknown op"]],
+  ["JOIN without its arguments", encodePlan([{ op: "JOIN", args: [0, ""] }]), ["join", "", EPROTO, "malformed join op"]],
   ["a namespace type without its path", encodePlan([{ op: "CLONE", args: [...clone.args, 0x00020000] }]), ["clone", "", EPROTO, "malformed clone op"]],
 ];
 

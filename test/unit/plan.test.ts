@@ -113,8 +113,13 @@ describe("planContainer", () => {
   });
 
   test("a mount namespace is required", () => {
-    expect(() => planContainer(spec((s) => (s.linux!.namespaces = [{ type: "pid" }])), ctx())).toThrow(
-      /linux.namespaces: a mount namespace is required/,
+    const noMountNs = (s: Spec) => {
+      s.linux!.namespaces = [{ type: "pid" }];
+      s.linux!.maskedPaths = [];
+      s.linux!.readonlyPaths = [];
+    };
+    expect(() => planContainer(spec(noMountNs), ctx())).toThrow(
+      /linux.namespaces: a mount namespace \(new or joined by path\) is required/,
     );
   });
 
@@ -268,7 +273,7 @@ describe("mounts", () => {
 
   test("a bind mount refuses filesystem data options and tmpcopyup, naming the option", () => {
     expect(() => planMounts([{ destination: "/d", type: "bind", source: "/x", options: ["rbind", "bogus"] }], mctx({ "/x": "dir" }))).toThrow(
-      /^config\.json: mounts\[0\]\.options\[1\]: unknown mount option "bogus" \(a bind mount takes no filesystem options\)$/,
+      /^config\.json: mounts\[0\]\.options\[1\]: bind mounts cannot have any filesystem-specific options applied \(got "bogus"\)$/,
     );
     expect(() => planMounts([{ destination: "/d", source: "/x", options: ["bind", "tmpcopyup"] }], mctx({ "/x": "dir" }))).toThrow(
       /mounts\[0\]\.options\[1\]: "tmpcopyup" is only for tmpfs mounts/,

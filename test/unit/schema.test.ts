@@ -104,9 +104,11 @@ describe("config.json error messages", () => {
     expect(checkConfig({ ...minimal, process: { ...proc, cwd: "tmp" } })).toBe(
       'config.json: /process/cwd: must be an absolute path (got "tmp")',
     );
-    expect(checkConfig({ ...minimal, process: { ...proc, user: { uid: 0 } } })).toBe(
-      'config.json: /process/user: missing required property "gid"',
+    expect(checkConfig({ ...minimal, process: { ...proc, user: { gid: 0 } } })).toBe(
+      'config.json: /process/user: missing required property "uid"',
     );
+    // runc takes a missing gid as 0; so does runts.
+    expect(checkConfig({ ...minimal, process: { ...proc, user: { uid: 0 } } })).toBeNull();
     // Windows: no root (Hyper-V), commandLine instead of args, drive-letter cwd.
     expect(checkConfig({ ociVersion: "1.0.0", windows: {}, process: { cwd: "c:\\", commandLine: "cmd" } })).toBeNull();
   });

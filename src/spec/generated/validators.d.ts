@@ -22,3 +22,4 @@ export interface Validator {
 export declare const validateConfig: Validator;
 export declare const validateState: Validator;
 export declare const validateFeatures: Validator;
+export declare const validateProcess: Validator;
