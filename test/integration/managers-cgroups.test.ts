@@ -2,7 +2,8 @@
  * Resource limits through the managers (cgroupfs driver; on this hybrid host the v1
  * controllers), with runts and with runc (the oracle) in the same test: podman --memory,
  * --pids-limit, --cpus, update and stats; ctr --memory-limit and metrics; docker --memory,
- * --pids-limit, update and stats. Limits are read from the containers' cgroups on the host.
+ * --pids-limit, update and stats. Limits are read from the containers' cgroups on the host, and
+ * a memory limit is shown in force (a 100 MB buffer is OOM-killed under 64 MB).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -35,6 +36,16 @@ describe("resource limits through the managers, runts compared with runc", () =>
       }
     });
     expect(got).toEqual(["67108864", "50", "50000"]);
+  });
+
+  test("a memory limit in force: podman, ctr and docker OOM-kill a 100 MB buffer under 64 MB", () => {
+    const HOG = ["dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1"];
+    const got = compareRuntimes((rt: Runtime) => [
+      m.podman.with(rt, ["run", "--rm", "--network", "none", "--memory", "64m", "--memory-swap", "64m", "busybox", ...HOG]).code,
+      m.ctrd.ctrRun(rt, ["--rm", "--memory-limit", "67108864", "docker.io/library/busybox:latest", `hog-${rt.name}-${process.pid}`, ...HOG]).code,
+      m.docker.run(rt, ["--rm", "--network", "none", "--memory", "64m", "--memory-swap", "64m", "busybox", ...HOG]).code,
+    ]);
+    expect(got).toEqual([137, 137, 137]);
   });
 
   test("podman update --memory, stats --no-stream", () => {
