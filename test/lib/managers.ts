@@ -348,6 +348,13 @@ exec ${rt.bin} "$@"
       }
       await sleep(200);
     }
+    // podman calls the runtimes without --root: a container it lost track of (a test that
+    // failed half-way) still has its state in the default roots.
+    for (const id of this.tracked) {
+      for (const rt of [RT_RUNTS, RT_RUNC]) {
+        if (STATE_ROOTS.some((r) => existsSync(path.join(r, id)))) runtime(rt.bin, ["delete", "--force", id], { timeoutMs: 10_000 });
+      }
+    }
     const mounts = hostMounts()
       .filter((m) => m.mountPoint.startsWith(this.base))
       .map((m) => m.mountPoint)
