@@ -18,7 +18,9 @@
  *
  * Env: BENCH_RUNS (default 20), BENCH_WARMUP (default 3), BENCH_TIMEOUT_MS (per command),
  * RUNTS_BIN (default dist/runts; snapshotted into the work dir so a rebuild mid-run does not
- * mix binaries), RUN_IN_VM=1 (set by run-in-vm.sh: results go to latest-vm.json).
+ * mix binaries), RUN_IN_VM=1 (set by run-in-vm.sh: results go to latest-vm.json),
+ * BENCH_USERNS=1 (every container in a new user namespace mapping 0..65535 to host 100000..,
+ * its rootfs owned by 100000: results go to latest-<where>-userns.json).
  *
  * Child processes never get pipes (a detached container would inherit the write end and
  * spawnSync would wait for it forever): stdin/stdout are /dev/null, stderr is a file.
@@ -46,7 +48,9 @@ import { fileURLToPath } from "node:url";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const IN_VM = process.env.RUN_IN_VM === "1";
-const WHERE = IN_VM ? "vm" : "host";
+const USERNS = process.env.BENCH_USERNS === "1";
+const WHERE = (IN_VM ? "vm" : "host") + (USERNS ? "-userns" : "");
+const USERNS_BASE = 100000;
 const RUNS = intEnv("BENCH_RUNS", 20, 1);
 const WARMUP = intEnv("BENCH_WARMUP", 3, 0);
 const TIMEOUT_MS = intEnv("BENCH_TIMEOUT_MS", IN_VM ? 120_000 : 30_000, 1_000);
@@ -232,6 +236,10 @@ function makeRootfs(dir: string): void {
   copyFileSync("/bin/busybox", path.join(dir, "bin/busybox"));
   chmodSync(path.join(dir, "bin/busybox"), 0o755);
   for (const a of ["sh", "sleep", "true"]) symlinkSync("busybox", path.join(dir, "bin", a));
+  if (USERNS) {
+    const r = spawnSync("chown", ["-R", "-h", `${USERNS_BASE}:${USERNS_BASE}`, dir]);
+    if (r.status !== 0) throw new Error(`chown -R ${dir} failed`);
+  }
 }
 
 /** config.json from `runts spec` (runc spec if that fails), adjusted for the benchmark. */
@@ -252,6 +260,12 @@ function baseConfig(runtsBin: string): { config: OciConfig; source: string } {
   config.process.terminal = false;
   config.root = { path: path.join(workDir, "rootfs"), readonly: true };
   config.linux ??= {};
+  if (USERNS) {
+    const range = [{ containerID: 0, hostID: USERNS_BASE, size: 65536 }];
+    config.linux.namespaces = [...((config.linux.namespaces as object[] | undefined) ?? []), { type: "user" }];
+    config.linux.uidMappings = range;
+    config.linux.gidMappings = range;
+  }
   return { config, source };
 }
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -83,6 +84,7 @@ struct birth {
   int foreground;       /* FOREGROUND_* bits */
   int initfd;           /* OP_JOIN: pidfd of the container's init, or -1 */
   uint64_t child_setns; /* namespaces the new process joins through initfd itself */
+  int joined_userns;    /* OP_CLONE joined an existing user namespace by path */
 };
 
 /* main.c */
@@ -175,8 +177,18 @@ void op_console(const struct op *op);
 
 /* mempolicy.c */
 void op_mempolicy(const struct op *op);
+/* userns.c: the parent's ops (before clone3), and the init's half of idmapped mounts */
+#define MAX_TREES 256
+void op_time_offsets(const struct op *op);
+void op_idmap_tree(const struct op *op);
+void op_attach_tree(const struct op *op);
+void close_trees(void);
+void wait_for_id_maps(pid_t init);
+void become_userns_root(int required);
 
 /* ops.c */
 int known_op(uint32_t code);
+int known_parent_op(uint32_t code);
+extern void (*const parent_handlers[])(const struct op *);
 
 #endif

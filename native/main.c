@@ -7,8 +7,9 @@
  * files only interpret ops, report the pid, sync points and errors
  * (op, path, errno) back over the socket.
  *
- * This file is the parent: read the plan, open host paths, join namespaces, clone3
- * (OP_CLONE for a new container; OP_JOIN, in join.c, for exec). */
+ * This file is the parent: read the plan, run the parent's ops (userns.c), open host
+ * paths, join namespaces, clone3 (OP_CLONE for a new container; OP_JOIN, in join.c, for
+ * exec). */
 #include "init.h"
 
 int sock = -1;
@@ -22,7 +23,7 @@ int startfifo = -1;
 const char *exec_path;
 
 /* What the parent prepared for the clone, by OP_CLONE (here) or OP_JOIN (join.c). */
-static void prepare_clone(const struct op *clone, struct birth *b) {
+static void prepare_clone(const struct op *clone, const struct op *init_ops, uint32_t ninit, struct birth *b) {
   b->flags = u_arg(clone, 0);
   const char *cgroup = s_arg(clone, 1), *state_dir = s_arg(clone, 2);
   rootfs_path = s_arg(clone, 3);
@@ -36,8 +37,17 @@ static void prepare_clone(const struct op *clone, struct birth *b) {
   if (statedir < 0) fail("open state directory", state_dir, errno, NULL);
   b->cgroup = cgroup;
   b->cgfd = open_cgroup(cgroup);
-  roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+  /* A rootless plan's ROOTFS clones the tree in the init, where it has the privilege to. */
+  int init_clones_root = 0;
+  for (uint32_t i = 0; i < ninit; i++)
+    if (init_ops[i].code == OP_ROOTFS) {
+      init_clones_root = init_ops[i].argc > 1 && u_arg(&init_ops[i], 1);
+      break;
+    }
+  if (!init_clones_root) {
+    roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+  }
 
   uint32_t njoin = (clone->argc - 6) / 2;
   int *nsfds = calloc(njoin ? njoin : 1, sizeof(int));
@@ -49,6 +59,7 @@ static void prepare_clone(const struct op *clone, struct birth *b) {
   }
   /* Existing namespaces to join (user first, as runts orders them). */
   for (uint32_t i = 0; i < njoin; i++) {
+    if (u_arg(clone, 6 + 2 * i) == CLONE_NEWUSER) b->joined_userns = 1;
     if (setns(nsfds[i], (int)u_arg(clone, 6 + 2 * i)) < 0) fail("setns", s_arg(clone, 7 + 2 * i), errno, NULL);
     close(nsfds[i]);
   }
@@ -85,8 +96,11 @@ int main(int argc, char **argv) {
   if (!ops) fail("plan", "", ENOMEM, NULL);
   for (uint32_t i = 0; i < nops; i++)
     if (parse_frame(planframe.args[i].data, planframe.args[i].len, &ops[i]) < 0) fail("plan", "", EPROTO, "malformed op");
-  if (nops == 0 || (ops[0].code != OP_CLONE && ops[0].code != OP_JOIN)) fail("plan", "", EPROTO, "plan does not start with clone or join");
-  for (uint32_t i = 1; i < nops; i++)
+  /* The plan: the parent's ops, OP_CLONE (or OP_JOIN), the init's ops. */
+  uint32_t c = 0;
+  while (c < nops && known_parent_op(ops[c].code)) c++;
+  if (c == nops || (ops[c].code != OP_CLONE && ops[c].code != OP_JOIN)) fail("plan", "", EPROTO, "plan does not start with clone or join");
+  for (uint32_t i = c + 1; i < nops; i++)
     if (!known_op(ops[i].code)) fail("plan", "", EPROTO, "unknown op");
 
   /* Nothing in a namespace this process joins may read its memory or ptrace it. */
@@ -94,7 +108,11 @@ int main(int argc, char **argv) {
   /* Parent-side ops that need the host: done before any setns. */
   int pidsock = -1;
   const char *pidfd_name = "";
-  for (uint32_t i = 1; i < nops; i++)
+  for (uint32_t i = 0; i < c; i++) {
+    cur_index = i;
+    parent_handlers[ops[i].code](&ops[i]);
+  }
+  for (uint32_t i = c + 1; i < nops; i++)
     if (ops[i].code == OP_PIDFD_SOCKET) {
       cur_index = i;
       pidsock = connect_pidfd_socket(s_arg(&ops[i], 0));
@@ -102,10 +120,10 @@ int main(int argc, char **argv) {
     }
 
   struct birth b = {.cgfd = -1, .initfd = -1};
-  cur_index = 0;
-  cur_op = ops[0].code == OP_CLONE ? "clone" : "join";
-  if (ops[0].code == OP_CLONE) prepare_clone(&ops[0], &b);
-  else prepare_join(&ops[0], &b);
+  cur_index = c;
+  cur_op = ops[c].code == OP_CLONE ? "clone" : "join";
+  if (ops[c].code == OP_CLONE) prepare_clone(&ops[c], &ops[c + 1], nops - c - 1, &b);
+  else prepare_join(&ops[c], &b);
   console_prepare(ops, nops);
 
   if ((b.foreground & FOREGROUND_SUBREAPER) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("prctl subreaper", "", errno, NULL);
@@ -128,7 +146,7 @@ int main(int argc, char **argv) {
   ca.cgroup = b.cgfd >= 0 ? (uint64_t)b.cgfd : 0;
   ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
   pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
-  if (pid < 0) fail("clone3", b.cgroup, errno, ops[0].code == OP_CLONE ? "creating the container's namespaces" : "joining the container");
+  if (pid < 0) fail("clone3", b.cgroup, errno, ops[c].code == OP_CLONE ? "creating the container's namespaces" : "joining the container");
   if (pid == 0) {
     char go;
     close(pidsent[1]);
@@ -148,15 +166,18 @@ int main(int argc, char **argv) {
       if (b.child_setns && setns(b.initfd, (int)b.child_setns) < 0) fail("setns", "cgroup namespace of the container's init", errno, NULL);
       close(b.initfd);
     }
-    for (uint32_t i = 1; i < nops; i++) {
+    if (b.flags & CLONE_NEWUSER) become_userns_root(1);
+    else if (b.joined_userns) become_userns_root(0);
+    for (uint32_t i = c + 1; i < nops; i++) {
       cur_op = "plan";
       cur_index = i;
       handlers[ops[i].code](&ops[i]);
     }
     _exit(0);
   }
-  close(roottree);
-  close(statedir);
+  if (roottree >= 0) close(roottree);
+  if (statedir >= 0) close(statedir);
+  close_trees();
   if (b.cgfd >= 0) close(b.cgfd);
   if (b.initfd >= 0) close(b.initfd);
   if (pidsock >= 0) {
@@ -166,6 +187,7 @@ int main(int argc, char **argv) {
   }
   console_parent_after_clone();
   send_u64(MSG_PID, (uint64_t)pid);
+  if (b.flags & CLONE_NEWUSER) wait_for_id_maps(pid);
   close(sock);
   if (write(pidsent[1], "1", 1) != 1) return 1;
   close(pidsent[0]);

@@ -15,11 +15,17 @@ static int setattr_fd(int fd, uint64_t set, uint64_t clr, uint64_t propagation, 
   return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
 }
 
-/* The rootfs is the tree cloned on the host; the container's mount namespace (maybe a
- * joined one) only provides the place where it is attached until pivot_root. */
+/* [propagation, cloneHere]: the rootfs is the tree cloned on the host; the container's mount
+ * namespace (maybe a joined one) only provides the place where it is attached until
+ * pivot_root. A rootless parent cannot clone it: the init does, in its new mount namespace
+ * (a copy of the host's: the path is the same). */
 void op_rootfs(const struct op *op) {
   uint64_t propagation = u_arg(op, 0);
   if (mount(NULL, "/", NULL, (unsigned long)propagation, NULL) < 0) fail("make / private", "/", errno, NULL);
+  if (op->argc > 1 && u_arg(op, 1)) {
+    roottree = open_tree_fd(AT_FDCWD, rootfs_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (roottree < 0) fail("open rootfs", rootfs_path, errno, NULL);
+  }
   /* The clone shares the host mounts' peer groups: give it the same propagation as "/"
    * (mount_setattr takes the type alone, recursion is AT_RECURSIVE). */
   if (setattr_fd(roottree, 0, 0, propagation & ~(uint64_t)MS_REC, 1) < 0) fail("set rootfs propagation", rootfs_path, errno, NULL);

@@ -42,6 +42,15 @@ void (*const handlers[])(const struct op *) = {
     [OP_LISTEN_PID] = op_listen_pid,
     [OP_CONSOLE] = op_console,
     [OP_MEMPOLICY] = op_mempolicy,
+    [OP_ATTACH_TREE] = op_attach_tree,
+};
+
+/* The ops the parent runs on the host, before OP_CLONE. */
+void (*const parent_handlers[])(const struct op *) = {
+    [OP_TIME_OFFSETS] = op_time_offsets,
+    [OP_IDMAP_TREE] = op_idmap_tree,
 };
 
 int known_op(uint32_t code) { return code < sizeof handlers / sizeof *handlers && handlers[code]; }
+
+int known_parent_op(uint32_t code) { return code < sizeof parent_handlers / sizeof *parent_handlers && parent_handlers[code]; }

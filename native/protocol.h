@@ -17,6 +17,7 @@ enum {
   MSG_PLAN = 1,
   MSG_CONTINUE = 2, /* answer to MSG_SYNC: [hook states...] */
   MSG_ABORT = 3,
+  MSG_IDMAPPED = 50, /* after MSG_PID of an init in a new user namespace: its id maps are written */
 };
 
 /* helper -> runts */
@@ -27,14 +28,15 @@ enum {
   MSG_READY = 104, /* [] */
 };
 
-/* Ops. The first op of a plan must be OP_CLONE; the rest run in the
- * container init, in order. */
+/* Ops. A plan is the parent's ops (OP_TIME_OFFSETS, OP_IDMAP_TREE: run on the host
+ * before clone3), then OP_CLONE; the rest run in the container init, in order. */
 enum {
   OP_CLONE = 1,        /* (or OP_JOIN) [flags, cgroupDir, stateDir, rootfs, foreground (1 wait | 2 subreaper), initialCpuSet, (nsType, nsPath)...]
                         * every path is opened (the rootfs tree cloned) before any setns */
   OP_SYNC = 2,         /* [name] */
   OP_READY = 3,        /* [] */
-  OP_ROOTFS = 4,       /* [propagation] make / private/slave, attach the rootfs tree at its path */
+  OP_ROOTFS = 4,       /* [propagation, cloneHere] make / private/slave, attach the rootfs tree at its path
+                        * (cloneHere: the init clones it, not the parent; rootless, in a new mount namespace) */
   OP_MOUNT = 5,        /* [source, target, fstype, flags, data, create: 1 dir | 2 file | 4 no symlinks,
                           cover: if target existed, 1 give the new root its mode | 2 copy its contents in] */
   OP_BIND = 6,         /* [source, target, recursive, create] */
@@ -79,6 +81,10 @@ enum {
   OP_CONSOLE = 50,     /* [mode, socketFd, height, width, mountConsole] the pty (bound onto /dev/console),
                         * the process's controlling terminal and stdio; the master sent over the socket */
   OP_MEMPOLICY = 51,   /* [mode | flags, node mask bytes] set_mempolicy (linux.memoryPolicy) */
+  /* user and time namespaces (userns.c) */
+  OP_TIME_OFFSETS = 80, /* parent: [offsets "clock secs nanosecs\n"...] unshare a time namespace for the init */
+  OP_IDMAP_TREE = 81,   /* parent: [source, recursive, idmapRecursive, uidmap, gidmap] an idmapped detached clone */
+  OP_ATTACH_TREE = 82,  /* [tree (n-th OP_IDMAP_TREE), target, create] */
 };
 
 /* OP_CONSOLE's mode */

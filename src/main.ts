@@ -4,6 +4,7 @@ import { COMMANDS, GLOBAL_FLAGS } from "./cli/commands.ts";
 import { type FlagSpec, parseFlags, UsageError } from "./cli/flags.ts";
 import { RuntsError } from "./errors.ts";
 import { Logger } from "./log.ts";
+import { defaultStateRoot, pathOwner, rootlessMode } from "./rootless.ts";
 import { writeStdout, writeStderr } from "./stdio.ts";
 
 import { SPEC_VERSION, VERSION } from "./version.ts";
@@ -41,10 +42,11 @@ async function main(argv: string[]): Promise<number> {
     }
     delete args.flags.help;
     if (global.flags["systemd-cgroup"]) throw new RuntsError("--systemd-cgroup", "", 0, "the systemd cgroup driver is not supported yet");
-    if (global.flags.rootless === "true") throw new RuntsError("--rootless true", "", 0, "rootless containers are not supported yet");
+    const euid = process.geteuid?.() ?? 0;
+    const rootless = rootlessMode(global.flags.rootless as string, euid);
+    const root = (global.flags.root as string | undefined) ?? defaultStateRoot(rootless, euid, process.env, pathOwner);
     const handler = (await cmd.load()).default;
-    const root = global.flags.root as string;
-    return await handler(args, { root: absoluteRoot(root), rootGiven: globalArgv.some((a) => /^--?root(=|$)/.test(a)), log });
+    return await handler(args, { root: absoluteRoot(root), rootGiven: global.flags.root !== undefined, log, rootless });
   } catch (err) {
     log.error(errorMessage(err, name ?? "runts"));
     return err instanceof UnknownCommand ? 3 : 1;

@@ -15,7 +15,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 sh scripts/ensure-apt.sh /bin/busybox:busybox-static /usr/sbin/runc:runc /sbin/ip:iproute2 \
-  /usr/bin/gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev /usr/bin/unshare:util-linux || {
+  /usr/bin/gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev /usr/bin/unshare:util-linux /usr/bin/newuidmap:uidmap || {
   echo "0 passed, 1 failed"
   exit 1
 }

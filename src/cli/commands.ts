@@ -151,12 +151,12 @@ export const COMMANDS: CommandSpec[] = [
 
 /** runc's global flags; they come before the command. */
 export const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: "root", type: "string", default: "/run/runts", describe: "directory for the containers' state" },
+  { name: "root", type: "string", describe: "directory for the containers' state (default /run/runts; rootless: $XDG_RUNTIME_DIR/runts)" },
   { name: "log", type: "string", describe: "log file (default: stderr only)" },
   { name: "log-format", type: "string", default: "text", describe: "log format: text or json" },
   { name: "debug", type: "boolean", describe: "enable debug logging" },
   { name: "systemd-cgroup", type: "boolean", describe: "use the systemd cgroup driver (not supported yet)" },
-  { name: "rootless", type: "string", default: "auto", describe: "rootless mode: true, false or auto (only false/auto as root)" },
+  { name: "rootless", type: "string", default: "auto", describe: "rootless mode: true, false or auto (rootless when not run as root)" },
   { name: "criu", type: "string", describe: "accepted for runc compatibility; checkpointing is not supported" },
   { name: "help", alias: ["h"], type: "boolean", describe: "show help" },
   { name: "version", alias: ["v"], type: "boolean", describe: "print the version" },

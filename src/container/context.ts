@@ -6,4 +6,6 @@ export interface Context {
   /** --root was given (not the default): `list` then fails if it does not exist, as runc 1.5. */
   rootGiven?: boolean;
   log: Logger;
+  /** --rootless: the container runs in a user namespace of a caller without privileges, cgroups only where delegated. */
+  rootless: boolean;
 }

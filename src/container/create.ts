@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { rootlessCgroupDir } from "../cgroups/rootless.ts";
 import { assertCgroupFree, cgroup2Root, cgroupDirFor, createCgroup } from "../cgroups/v2.ts";
 import { ConfigError, RuntsError, wrapSys } from "../errors.ts";
 import { checkPreservedFds, launch, type Launched } from "../helper/launch.ts";
@@ -7,6 +8,7 @@ import { chmod, exists, O, readTextIfAny, realpath, writeText } from "../libc.ts
 import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
+import { pathOwner } from "../rootless.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { writePidFile } from "../state/pid-file.ts";
@@ -16,6 +18,7 @@ import * as sys from "../sys.ts";
 import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { destroy } from "./destroy.ts";
+import { writeIdMaps } from "./id-maps.ts";
 
 export interface CreateOptions {
   id: string;
@@ -55,13 +58,18 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     const spec = loadSpec(bundle);
     ctx.log.debug(`create ${id}: loaded ${bundle}/config.json (ociVersion ${spec.ociVersion})`);
     const rootfs = checkedRootfs(spec, bundle);
-    const cgroupDir = cgroupDirFor(cgroup2Root(), spec.linux?.cgroupsPath, id);
-    ctx.log.debug(`create ${id}: cgroup ${cgroupDir}`);
+    const v2Root = cgroup2Root();
+    let cgroupDir = cgroupDirFor(v2Root, spec.linux?.cgroupsPath, id);
+    if (ctx.rootless) cgroupDir = rootlessCgroupDir(cgroupDir, v2Root, spec.linux?.resources, process.geteuid?.() ?? 0, pathOwner);
+    ctx.log.debug(`create ${id}: cgroup ${cgroupDir || "none (rootless, not delegated)"}`);
     const plan = planContainer(spec, {
       bundle,
       rootfs,
       stateDir: dir.dir,
       cgroupDir,
+      // Without a cgroup of its own a rootless container sees the caller's at /sys/fs/cgroup.
+      cgroupMountSource: cgroupDir || ownCgroupDir(v2Root),
+      rootless: ctx.rootless,
       foreground: o.foreground,
       subreaper: !o.noSubreaper,
       pidfdSocket: o.pidfdSocket,
@@ -72,7 +80,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
-    assertCgroupFree(cgroupDir);
+    if (cgroupDir) assertCgroupFree(cgroupDir);
     state = {
       ociVersion: spec.ociVersion,
       id,
@@ -88,7 +96,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       creating: true,
     };
     dir.write(state);
-    createCgroup(cgroupDir);
+    if (cgroupDir) createCgroup(cgroupDir);
     sys.mkfifo(dir.fifoPath, 0o622);
     // A non-root container user opens it for writing; mkfifo applied the umask.
     wrapSys("chmod exec.fifo", dir.fifoPath, () => chmod(dir.fifoPath, 0o622));
@@ -98,11 +106,13 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       preserveFds: o.preserveFds,
       consoleSocket: terminal.fd,
       log: ctx.log,
+      newUserNamespace: plan.idMaps !== undefined,
       onPid(pid) {
         ctx.log.debug(`create ${id}: container init pid ${pid}`);
         s.pid = pid;
         s.pidStartTime = processStartTime(pid) ?? "";
         dir.write(s);
+        if (plan.idMaps) writeIdMaps(pid, plan.idMaps, { euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 });
         if (plan.oomScoreAdj !== undefined) {
           const file = `/proc/${pid}/oom_score_adj`;
           wrapSys("set oom_score_adj", file, () => writeText(file, String(plan.oomScoreAdj), O.WRONLY));
@@ -130,6 +140,12 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
   } finally {
     terminal?.close();
   }
+}
+
+/** The cgroup v2 directory runts itself is in ("0::/path" in /proc/self/cgroup). */
+function ownCgroupDir(v2Root: string): string {
+  const line = readTextIfAny("/proc/self/cgroup")?.split("\n").find((l) => l.startsWith("0::"));
+  return `${v2Root}${line ? line.slice(3).replace(/\/$/, "") : ""}`;
 }
 
 /**

@@ -198,7 +198,8 @@ function killLocked(o: Opened, signal: number, all: boolean): void {
   if (o.status === "stopped" || o.status === "creating" || o.state.pid === 0) {
     throw new RuntsError("kill", id, 0, "container not running");
   }
-  const pids = all ? allProcs(o.state.cgroupDir) : [o.state.pid];
+  // A rootless container without a cgroup: its init (killing a pid namespace's init ends it all).
+  const pids = all && o.state.cgroupDir ? allProcs(o.state.cgroupDir) : [o.state.pid];
   for (const pid of pids) {
     try {
       process.kill(pid, signal);
@@ -243,11 +244,12 @@ export function pause(ctx: Context, id: string, frozen: boolean): void {
     if (o.status !== want) {
       throw new RuntsError(frozen ? "pause" : "resume", id, 0, `container is ${o.status}, not ${want}`);
     }
+    if (!o.state.cgroupDir) throw new RuntsError(frozen ? "pause" : "resume", id, 0, "the container has no cgroup (rootless, none delegated)");
     setFrozen(o.state.cgroupDir, frozen);
   });
 }
 
 /** Host pids of every process in the container. */
 export function ps(ctx: Context, id: string): number[] {
-  return withContainer(ctx, id, (o) => allProcs(o.state.cgroupDir).sort((a, b) => a - b));
+  return withContainer(ctx, id, (o) => (o.state.cgroupDir ? allProcs(o.state.cgroupDir) : o.state.pid > 0 ? [o.state.pid] : []).sort((a, b) => a - b));
 }

@@ -23,8 +23,10 @@ export interface LaunchOptions {
   /** The connected --console-socket, passed on as helperFd.consoleSocket. */
   consoleSocket?: number;
   log: Logger;
-  /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
+  /** With a new user namespace, onPid writes the init's id maps; launch then answers MSG_IDMAPPED. */
   onPid(pid: number): void;
+  newUserNamespace?: boolean;
+  /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onSync(name: string): string[];
   /**
    * "ready" (create): the plan ends its conversation with READY. "exec" (exec): it has no
@@ -134,6 +136,7 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
         case Msg.PID:
           pid = fieldInt(m, 0);
           opts.onPid(pid);
+          if (opts.newUserNamespace) writeAll(ours, encodeFrame(Msg.IDMAPPED, []));
           break;
         case Msg.SYNC: {
           const data = opts.onSync(fieldString(m, 0));

@@ -10,6 +10,7 @@ export const Msg = {
   PLAN: 1,
   CONTINUE: 2,
   ABORT: 3,
+  IDMAPPED: 50,
   PID: 101,
   ERROR: 102,
   SYNC: 103,
@@ -57,6 +58,9 @@ export const Op = {
   LISTEN_PID: 42,
   CONSOLE: 50,
   MEMPOLICY: 51,
+  TIME_OFFSETS: 80,
+  IDMAP_TREE: 81,
+  ATTACH_TREE: 82,
 } as const;
 
 /** OP_CONSOLE's mode. */

@@ -10,10 +10,13 @@ import type { HostFacts } from "./facts.ts";
 import { planMemoryPolicy } from "./mempolicy.ts";
 import { checkIdMappings } from "./ids.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
-import { planNamespaces } from "./namespaces.ts";
+import { CLONE_FLAGS, planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
+import { type IdMaps, planIdMaps } from "./idmap.ts";
 import { planSysctl } from "./sysctl.ts";
+import { planTimeOffsets } from "./time.ts";
+import { planUserNamespace } from "./userns.ts";
 import { refuseUnsupported } from "./unsupported.ts";
 
 export interface CreateContext {
@@ -21,8 +24,12 @@ export interface CreateContext {
   rootfs: string;
   /** <root>/<id>: runts-init reopens exec.fifo through it after pivot_root. */
   stateDir: string;
-  /** The container's cgroup v2 directory on the host. */
+  /** The container's cgroup v2 directory on the host; "" for none (rootless without delegation). */
   cgroupDir: string;
+  /** Bound at a cgroup mount without a cgroup namespace; default cgroupDir. */
+  cgroupMountSource?: string;
+  /** --rootless: the container needs a new user namespace. */
+  rootless?: boolean;
   foreground: boolean;
   /** Foreground run: the helper also reaps the processes orphaned to it (PR_SET_CHILD_SUBREAPER); --no-subreaper turns it off. */
   subreaper?: boolean;
@@ -42,6 +49,8 @@ export interface ContainerPlan {
   relay: "raw" | "plain" | undefined;
   /** Set by runts on /proc/PID/oom_score_adj from the host, as runc does. */
   oomScoreAdj?: number;
+  /** The new user namespace's maps, which runts writes while the init waits after MSG_PID. */
+  idMaps?: IdMaps;
 }
 
 /**
@@ -98,17 +107,32 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   const propagation = rootPropagation(linux.rootfsPropagation);
   const hooks = spec.hooks ?? {};
   const consolePlan = planConsole(spec.process, { stdinIsTty: false, ...ctx.console, detach: !ctx.foreground, preserveFds: ctx.preserveFds, mountConsole: true });
+  const idMaps = planUserNamespace(spec, ns, ctx.facts);
+  if (ctx.rootless && !ns.has("user")) {
+    throw new ConfigError('linux.namespaces: a rootless container needs a new user namespace ({"type": "user"} with linux.uidMappings and gidMappings; see runts spec --rootless) or one of the caller\'s joined by path');
+  }
+  const linuxMaps = idMaps ?? (linux.uidMappings && linux.gidMappings ? planIdMaps(linux.uidMappings, linux.gidMappings, "linux") : undefined);
   const mounts = planMounts(spec.mounts, {
     bundle: ctx.bundle,
     facts: ctx.facts,
     hasNamespace: (t) => ns.has(t),
-    cgroupDir: ctx.cgroupDir,
+    cgroupDir: ctx.cgroupMountSource ?? ctx.cgroupDir,
+    userMaps: linuxMaps,
   });
+  const timeOffsets = planTimeOffsets(linux, ns);
+  if (ctx.rootless) {
+    // Both are set up by runts-init on the host, with privileges a rootless caller lacks.
+    const first = mounts.trees[0] ?? timeOffsets;
+    if (first) throw new ConfigError(`${first.origin}: ${first === timeOffsets ? "time namespace offsets" : "idmapped mounts"} need runts to run as root (not rootless)`);
+  }
   const ops: PlanOp[] = [
+    ...(timeOffsets ? [timeOffsets] : []),
+    ...mounts.trees,
     {
       op: "CLONE",
       args: [
-        ns.cloneFlags,
+        // With offsets the parent has unshared the time namespace the init is cloned into.
+        timeOffsets ? ns.cloneFlags & ~CLONE_FLAGS.time : ns.cloneFlags,
         ctx.cgroupDir,
         ctx.stateDir,
         ctx.rootfs,
@@ -118,7 +142,8 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
       ],
     },
     ...(ctx.pidfdSocket !== undefined ? [{ op: "PIDFD_SOCKET" as const, args: [ctx.pidfdSocket, "standard"] }] : []),
-    { op: "ROOTFS", args: [propagation.initial] },
+    // A rootless runts-init cannot clone the rootfs on the host; the init can in its new mount namespace.
+    { op: "ROOTFS", args: [propagation.initial, ctx.rootless && ns.cloneFlags & CLONE_FLAGS.mount ? 1 : 0] },
     ...mounts.ops,
     ...planDevices(linux.devices, spec.mounts, ns.has("user")),
     { op: "MKDIR", args: [containerPath(spec.process!.cwd), 0o755] },
@@ -152,5 +177,5 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, relay: consolePlan?.relay, oomScoreAdj: spec.process?.oomScoreAdj };
+  return { ops, warnings: proc.warnings, relay: consolePlan?.relay, oomScoreAdj: spec.process?.oomScoreAdj, idMaps };
 }

@@ -14,6 +14,8 @@ export interface HostFacts {
    * not hang or flood create).
    */
   readInRoot(root: string, path: string): string | undefined;
+  /** uid_map and gid_map of the user namespace at a /proc/PID/ns/user path; undefined for any other path. */
+  userNamespaceMaps(nsPath: string): { uid: string; gid: string } | undefined;
 }
 
 const MAX_IMAGE_FILE = 1 << 20;
@@ -30,6 +32,16 @@ export const hostFacts: HostFacts = {
     return Number(readText("/proc/sys/kernel/cap_last_cap").trim());
   },
   exists,
+  userNamespaceMaps(nsPath) {
+    const proc = /^\/proc\/(\d+|self)(\/task\/\d+)?\/ns\/user$/.exec(nsPath);
+    if (!proc) return undefined;
+    const dir = nsPath.slice(0, -"/ns/user".length);
+    try {
+      return { uid: readText(`${dir}/uid_map`), gid: readText(`${dir}/gid_map`) };
+    } catch {
+      return undefined;
+    }
+  },
   readInRoot(root, path) {
     let rootFd = -1;
     let fd = -1;

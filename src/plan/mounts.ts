@@ -3,6 +3,7 @@ import { ConfigError } from "../errors.ts";
 import type { PlanOp } from "../helper/protocol.ts";
 import type { Mount } from "../spec/types.ts";
 import type { HostFacts } from "./facts.ts";
+import { type IdMaps, planIdMaps } from "./idmap.ts";
 
 export const MS = {
   RDONLY: 0x1,
@@ -140,6 +141,8 @@ export interface MountOptions {
   propagation: { flag: number; recursive: boolean }[];
   recursive: { set: number; clear: number };
   copyUp: boolean;
+  /** "idmap" or "ridmap" (AT_RECURSIVE), and its index in options. */
+  idmap?: { recursive: boolean; at: number };
 }
 
 export function parseMountOptions(options: string[] | undefined, where: string): MountOptions {
@@ -170,7 +173,7 @@ export function parseMountOptions(options: string[] | undefined, where: string):
     } else if (opt === "tmpcopyup") {
       out.copyUp = true;
     } else if (opt === "idmap" || opt === "ridmap") {
-      throw new ConfigError(`${where}.options[${i}]: ${JSON.stringify(opt)} is not supported by runts yet`);
+      out.idmap = { recursive: opt === "ridmap" || out.idmap?.recursive === true, at: i };
     } else if (opt && !opt.includes(",")) {
       out.firstData ??= i;
       out.data.push(opt);
@@ -231,9 +234,11 @@ const PROC_BIND_ALLOWED = new Set([
 export interface MountContext {
   bundle: string;
   facts: HostFacts;
-  hasNamespace(type: "cgroup" | "network" | "ipc"): boolean;
+  hasNamespace(type: "cgroup" | "network" | "ipc" | "user"): boolean;
   /** The container's cgroup directory on the host, bound when it has no cgroup namespace. */
   cgroupDir: string;
+  /** The container's user namespace mappings, for idmapped mounts that give none of their own. */
+  userMaps?: IdMaps;
 }
 
 export function containerPath(p: string): string {
@@ -242,6 +247,8 @@ export function containerPath(p: string): string {
 
 /** What config.mounts become: ops in config order, and read-only remounts for the end of setup. */
 export interface MountPlan {
+  /** The parent's OP_IDMAP_TREEs (run on the host before clone3), attached by OP_ATTACH_TREE in ops. */
+  trees: PlanOp[];
   ops: PlanOp[];
   /** tmpfs (and /dev) mounts stay writable while the rootfs is set up, as in runc: made read-only last. */
   final: PlanOp[];
@@ -256,11 +263,12 @@ function setattrOps(dest: string, o: MountOptions): PlanOp[] {
   return ops;
 }
 
-/** attrsRecursive: the mount's flags go to every mount of the bound tree, not just its top. */
-function bindOps(source: string, dest: string, recursive: boolean, create: number, o: MountOptions, attrsRecursive = false): PlanOp[] {
+/** attrsRecursive: the mount's flags go to every mount of the bound tree, not just its top; tree: an idmapped OP_IDMAP_TREE to attach. */
+function bindOps(source: string, dest: string, recursive: boolean, create: number, o: MountOptions, attrsRecursive = false, tree?: number): PlanOp[] {
   const ops: PlanOp[] = [];
   // runc's "remount" on a bind changes the flags of what is mounted at the destination already.
-  if (!(o.flags & MS.REMOUNT)) ops.push({ op: "BIND", args: [source, dest, recursive ? 1 : 0, create] });
+  if (tree !== undefined) ops.push({ op: "ATTACH_TREE", args: [tree, dest, create] });
+  else if (!(o.flags & MS.REMOUNT)) ops.push({ op: "BIND", args: [source, dest, recursive ? 1 : 0, create] });
   const attrs = bindAttributes(o.flags);
   if (attrs) ops.push({ op: "SETATTR", args: [dest, attrs.set, attrs.clear, 0, attrsRecursive ? 1 : 0] });
   return [...ops, ...setattrOps(dest, o)];
@@ -268,7 +276,7 @@ function bindOps(source: string, dest: string, recursive: boolean, create: numbe
 
 /** config.mounts -> helper ops, in config order (later mounts may stack on earlier ones). */
 export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): MountPlan {
-  const plan: MountPlan = { ops: [], final: [] };
+  const plan: MountPlan = { trees: [], ops: [], final: [] };
   for (const [i, m] of (mounts ?? []).entries()) {
     const where = `mounts[${i}]`;
     const dest = containerPath(m.destination);
@@ -280,7 +288,13 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Moun
       throw new ConfigError(`${where}.options[${at}]: "tmpcopyup" is only for tmpfs mounts`);
     }
     const ops: PlanOp[] = [];
-    if (type === "bind" || o.flags & MS.BIND) {
+    const isBind = type === "bind" || (o.flags & MS.BIND) !== 0;
+    const idmapped = o.idmap !== undefined || m.uidMappings !== undefined || m.gidMappings !== undefined;
+    if (idmapped && !isBind) {
+      const field = o.idmap ? `options[${o.idmap.at}]: ${JSON.stringify(m.options![o.idmap.at])}` : "uidMappings: idmapping";
+      throw new ConfigError(`${where}.${field} is only for bind mounts (type ${JSON.stringify(type)})`);
+    }
+    if (isBind) {
       if (!m.source) throw new ConfigError(`${where}.source: a bind mount needs a source`);
       if (o.firstData !== undefined) {
         // mount(2) ignores data for a bind; runc 1.1.5 dropped it silently, runc 1.2+ refuses it.
@@ -294,7 +308,14 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Moun
       const source = posix.resolve(ctx.bundle, m.source);
       const kind = ctx.facts.kind(source);
       if (!kind) throw new ConfigError(`${where}.source: ${JSON.stringify(source)} does not exist`);
-      ops.push(...bindOps(source, dest, (o.flags & MS.REC) !== 0, kind === "dir" ? TARGET.DIR : TARGET.FILE, o));
+      const recursive = (o.flags & MS.REC) !== 0;
+      let tree: number | undefined;
+      if (idmapped) {
+        if (o.flags & MS.REMOUNT) throw new ConfigError(`${where}.options: "remount" cannot be idmapped (it changes a mount already there)`);
+        tree = plan.trees.length;
+        plan.trees.push({ op: "IDMAP_TREE", args: idmapTreeArgs(m, source, recursive, o, ctx.userMaps, where), origin: where });
+      }
+      ops.push(...bindOps(source, dest, recursive, kind === "dir" ? TARGET.DIR : TARGET.FILE, o, false, tree));
     } else if (type === "cgroup" || type === "cgroup2") {
       if (ctx.hasNamespace("cgroup")) {
         ops.push({ op: "MOUNT", args: ["cgroup2", dest, "cgroup2", o.flags, o.data.join(","), TARGET.DIR, 0] });
@@ -302,6 +323,13 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Moun
       } else {
         ops.push(...bindOps(ctx.cgroupDir, dest, false, TARGET.DIR, o));
       }
+    } else if (type === "sysfs" && !ctx.hasNamespace("network") && ctx.hasNamespace("user")) {
+      // The host's /sys has submounts, locked in a user namespace's copy of the mounts: it can
+      // be bound only with them (rbind), which runts does not choose for the config; runc fails
+      // here too (EPERM) and documents the rbind that `spec --rootless` writes.
+      throw new ConfigError(
+        `${where}.type: sysfs in a user namespace needs a network namespace of its own; without one, bind /sys with "rbind" (as runts spec --rootless writes it)`,
+      );
     } else if (type === "sysfs" && !ctx.hasNamespace("network")) {
       // A new sysfs needs a network namespace of its own; share the host's /sys itself, not
       // what is mounted under it (cgroup hierarchies, tracefs, debugfs, securityfs would be
@@ -328,6 +356,20 @@ export function planMounts(mounts: Mount[] | undefined, ctx: MountContext): Moun
     plan.ops.push(...ops.map((op) => ({ ...op, origin: where })));
   }
   return plan;
+}
+
+/**
+ * [source, recursive, idmapRecursive, uidmap, gidmap] of an idmapped bind mount: the mount's own
+ * mappings or, with a bare "idmap"/"ridmap" (runtime-spec 1.2), the container's. In the mount's
+ * mapping an id on disk is a containerID, seen as the hostID it maps to.
+ */
+function idmapTreeArgs(m: Mount, source: string, recursive: boolean, o: MountOptions, userMaps: IdMaps | undefined, where: string): (string | number)[] {
+  let maps = userMaps;
+  if (m.uidMappings !== undefined || m.gidMappings !== undefined) maps = planIdMaps(m.uidMappings, m.gidMappings, where);
+  if (!maps) {
+    throw new ConfigError(`${where}.options[${o.idmap!.at}]: "${o.idmap!.recursive ? "ridmap" : "idmap"}" without ${where}.uidMappings needs the container's linux.uidMappings and gidMappings`);
+  }
+  return [source, recursive ? 1 : 0, o.idmap?.recursive ? 1 : 0, maps.uid, maps.gid];
 }
 
 /**

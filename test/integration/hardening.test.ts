@@ -31,7 +31,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { encodePlan, Msg, type PlanOp } from "../../src/helper/protocol.ts";
+import { encodeFrame, encodePlan, Msg, type PlanOp } from "../../src/helper/protocol.ts";
 import {
   BOTH,
   cgroupV2Root,
@@ -262,11 +262,13 @@ describe("hardening", () => {
 
   // ---- setgroups and close_range ----------------------------------------------------------------
 
-  test("setgroups refused (EPERM: a new user namespace without gid_map) is an error naming setgroups", async () => {
-    const r = await runHelper(encodePlan([cloneOp(CLONE_NEWUSER), { op: "USER", args: [0, 0] }]));
-    expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });
-    expect(r.messages.map((m) => m.type)).toEqual([Msg.PID, Msg.ERROR]);
-    expect(errorFields(r.messages[1]!)).toEqual(["setgroups", "", 1, ""]);
+  test("in a new user namespace the init runs nothing until runts answers MSG_IDMAPPED; without maps it cannot become root there", async () => {
+    const unanswered = await runHelper(encodePlan([cloneOp(CLONE_NEWUSER), { op: "USER", args: [0, 0] }]));
+    expect({ code: unanswered.code, types: unanswered.messages.map((m) => m.type) }).toEqual({ code: 1, types: [Msg.PID] });
+    const plan = encodePlan([cloneOp(CLONE_NEWUSER), { op: "USER", args: [0, 0] }]);
+    const answered = await runHelper(new Uint8Array([...plan, ...encodeFrame(Msg.IDMAPPED, [])]));
+    expect({ code: answered.code, types: answered.messages.map((m) => m.type) }).toEqual({ code: 1, types: [Msg.PID, Msg.ERROR] });
+    expect(errorFields(answered.messages[1]!)).toEqual(["become root in the user namespace", "setresgid", 22, ""]);
   });
 
   test('in a user namespace whose setgroups is "deny" the groups are left as they are, as runc does', async () => {

@@ -770,8 +770,9 @@ describe("what the container sees (runts, compared with runc)", () => {
   }, TEST_TIMEOUT_MS);
 });
 
-describe("global flags runts does not support (runts)", () => {
-  const ROOTLESS = "--rootless true: rootless containers are not supported yet";
+describe("global flags runts does not support, and --rootless true without a user namespace (runts)", () => {
+  const ROOTLESS =
+    'config.json: linux.namespaces: a rootless container needs a new user namespace ({"type": "user"} with linux.uidMappings and gidMappings; see runts spec --rootless) or one of the caller\'s joined by path';
   for (const [flags, message] of [
     [["--systemd-cgroup"], "--systemd-cgroup: the systemd cgroup driver is not supported yet"],
     [["--rootless", "true"], ROOTLESS],

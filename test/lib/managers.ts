@@ -165,7 +165,7 @@ const STATE_ROOTS = ["/run/runts", "/run/runc"];
 
 /**
  * A throwaway place for the managers: base directory /tmp/runts-mgr-<name>-XXXX, network
- * namespace runts-mgr-<name>-<pid>, recorder wrappers base/rec/{runts,runc}.
+ * namespace runts-mgr-<name>-<pid>, recorders base/rec/<manager>/{runts,runc}.
  */
 export class Sandbox {
   readonly base: string;

@@ -11,16 +11,12 @@ import {
   type ExecFlags,
 } from "../../src/plan/exec.ts";
 import { CLONE_FLAGS } from "../../src/plan/namespaces.ts";
+import { fakeFacts } from "../lib/plan-context.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import type { Process, Spec } from "../../src/spec/types.ts";
 import { parseAndCheck } from "../../src/spec/validate.ts";
 
-const facts = (passwd?: string): HostFacts => ({
-  kind: () => undefined,
-  lastCap: () => 40,
-  exists: () => false,
-  readInRoot: () => passwd,
-});
+const facts = (passwd?: string): HostFacts => fakeFacts({}, passwd);
 
 const container = (): Spec => {
   const s = defaultSpec() as unknown as Spec;

@@ -1,9 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { PlanOp } from "../../src/helper/protocol.ts";
 import { capabilityMasks } from "../../src/plan/capabilities.ts";
-import { planContainer, type CreateContext } from "../../src/plan/container.ts";
+import { planContainer } from "../../src/plan/container.ts";
 import { planDevices } from "../../src/plan/devices.ts";
-import type { HostFacts } from "../../src/plan/facts.ts";
 import { ATTR, bindAttributes, COVER, MS, parseMountOptions, planMounts, rootPropagation } from "../../src/plan/mounts.ts";
 import { planNamespaces } from "../../src/plan/namespaces.ts";
 import { execCandidates, homeFromPasswd } from "../../src/plan/process.ts";
@@ -11,25 +10,9 @@ import { cpuSetBytes, planProcessAttributes } from "../../src/plan/process-attrs
 import { planSysctl } from "../../src/plan/sysctl.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import type { Spec } from "../../src/spec/types.ts";
+import { fakeFacts, planContext } from "../lib/plan-context.ts";
 
-const fakeFacts = (files: Record<string, "dir" | "file"> = {}, passwd?: string): HostFacts => ({
-  kind: (p) => files[p],
-  lastCap: () => 40,
-  exists: (p) => p in files,
-  readInRoot: () => passwd,
-});
-
-const ctx = (over: Partial<CreateContext> = {}): CreateContext => ({
-  bundle: "/bundle",
-  rootfs: "/bundle/rootfs",
-  stateDir: "/run/runts/x",
-  cgroupDir: "/sys/fs/cgroup/x",
-  foreground: false,
-  noPivot: false,
-  preserveFds: 0,
-  facts: fakeFacts(),
-  ...over,
-});
+const ctx = planContext;
 
 const spec = (mutate?: (s: Spec) => void): Spec => {
   const s = defaultSpec() as unknown as Spec;
@@ -212,7 +195,7 @@ describe("mounts", () => {
 
   test("bad options name the field", () => {
     expect(() => parseMountOptions(["a,b"], "mounts[2]")).toThrow(/mounts\[2\]\.options\[0\]: invalid mount option/);
-    expect(() => parseMountOptions(["ro", "idmap"], "mounts[0]")).toThrow(/mounts\[0\]\.options\[1\]: "idmap" is not supported/);
+    expect(parseMountOptions(["ro", "idmap"], "mounts[0]").idmap).toEqual({ recursive: false, at: 1 });
   });
 
   test("bind mounts: source relative to the bundle, file or dir target, attributes by mount_setattr", () => {

@@ -8,7 +8,7 @@ import { planProcess } from "../../src/plan/process.ts";
 import { defaultSpec } from "../../src/spec/defaultSpec.ts";
 import type { Process } from "../../src/spec/types.ts";
 
-const facts: HostFacts = { kind: () => "dir", lastCap: () => 40, exists: () => true, readInRoot: () => undefined };
+const facts: HostFacts = { kind: () => "dir", lastCap: () => 40, exists: () => true, readInRoot: () => undefined, userNamespaceMaps: () => undefined };
 
 describe("security review planners", () => {
   test("sysfs without a network namespace: /sys bound non-recursively, the mount's flags on the whole bound tree", () => {
