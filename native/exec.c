@@ -59,5 +59,5 @@ void op_exec(const struct op *op) {
   execve(path, argv, envp);
   int err = errno;
   signal(SIGPIPE, SIG_IGN);
-  fail("exec", path, err, NULL);
+  fail("exec", path, err, seccomp_loaded ? "with the seccomp filter loaded (does linux.seccomp deny execve?)" : NULL);
 }

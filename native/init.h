@@ -1,6 +1,6 @@
 /* Shared by the files of runts-init: the parsed plan, the process-wide state of the
  * container init, and the functions one file offers the others. Each file is one concern
- * (frames, paths, mounts, devices, process, lifecycle, exec, net, ops, main). */
+ * (frames, paths, mounts, devices, process, seccomp, lifecycle, exec, net, ops, main). */
 #ifndef RUNTS_INIT_H
 #define RUNTS_INIT_H
 #define _GNU_SOURCE
@@ -150,7 +150,6 @@ void op_personality(const struct op *op);
 void op_sched(const struct op *op);
 void op_ioprio(const struct op *op);
 void op_affinity(const struct op *op);
-void op_seccomp(const struct op *op);
 void op_hostname(const struct op *op);
 void op_domainname(const struct op *op);
 
@@ -159,6 +158,10 @@ void op_sync(const struct op *op);
 void op_ready(const struct op *op);
 void op_wait_start(const struct op *op);
 void op_hook(const struct op *op);
+
+/* seccomp.c */
+extern int seccomp_loaded;
+void op_seccomp(const struct op *op);
 
 /* exec.c */
 void op_lookup(const struct op *op);

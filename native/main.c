@@ -103,8 +103,12 @@ int main(int argc, char **argv) {
   for (uint32_t i = c + 1; i < nops; i++)
     if (!known_op(ops[i].code)) fail("plan", "", EPROTO, "unknown op");
 
-  /* Nothing in a namespace this process joins may read its memory or ptrace it. */
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
+  /* Nothing in a namespace this process joins may read its memory or ptrace it. Except for a
+   * caller without privileges whose plan makes a new user namespace: it writes the init's id
+   * maps through /proc/PID, which a non-dumpable process's owner cannot (the init makes itself
+   * non-dumpable once they are written), and it owns every namespace involved anyway. */
+  int caller_writes_maps = geteuid() != 0 && ops[c].code == OP_CLONE && (u_arg(&ops[c], 0) & CLONE_NEWUSER);
+  if (!caller_writes_maps && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("prctl dumpable", "", errno, NULL);
   /* Parent-side ops that need the host: done before any setns. */
   int pidsock = -1;
   const char *pidfd_name = "";

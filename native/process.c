@@ -1,5 +1,5 @@
 /* runts-init: Process attributes: sysctl files, capabilities, user and groups, rlimits, cwd,
- * umask, no_new_privs, personality, scheduler, I/O priority, affinity, seccomp,
+ * umask, no_new_privs, personality, scheduler, I/O priority, affinity,
  * hostname and domain name. */
 #include "init.h"
 
@@ -89,16 +89,6 @@ void op_chdir(const struct op *op) {
    * would show up as unreachable (CVE-2024-21626). */
   char buf[4096];
   if (!getcwd(buf, sizeof buf)) fail("getcwd", path, errno, "cwd is outside the container root");
-}
-
-/* [name as given, candidates...]: the first executable regular file among the candidates. */
-void op_seccomp(const struct op *op) {
-  if (op->argc < 2 || op->args[0].len % sizeof(struct sock_filter) != 0) fail("seccomp", "", EINVAL, "malformed filter");
-  struct sock_fprog prog = {
-      .len = (unsigned short)(op->args[0].len / sizeof(struct sock_filter)),
-      .filter = (struct sock_filter *)op->args[0].data,
-  };
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)u_arg(op, 1), &prog) < 0) fail("seccomp", "", errno, NULL);
 }
 
 void op_affinity(const struct op *op) {

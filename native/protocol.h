@@ -26,6 +26,7 @@ enum {
   MSG_ERROR = 102, /* [op, path, errno, detail, index of the op in the plan] */
   MSG_SYNC = 103,  /* [name] */
   MSG_READY = 104, /* [] */
+  MSG_SECCOMP_FD = 130, /* [] then one byte carrying the notify fd (SCM_RIGHTS) */
 };
 
 /* Ops. A plan is the parent's ops (OP_TIME_OFFSETS, OP_IDMAP_TREE: run on the host
@@ -63,7 +64,8 @@ enum {
   OP_EXEC = 27,        /* [preserveFds, nargs, args..., env...] */
   OP_REMOUNT_ROOT_RO = 28, /* [] */
   OP_PERSONALITY = 29, /* [domain] */
-  OP_SECCOMP = 30,     /* [bpf bytes, flags] */
+  OP_SECCOMP = 30,     /* [bpf bytes, seccomp(2) flags]: with SECCOMP_FILTER_FLAG_NEW_LISTENER
+                        * the notify fd goes to runts (MSG_SECCOMP_FD) */
   OP_SCHED = 31,       /* [policy, priority, nice, flags, runtime, deadline, period] */
   OP_IOPRIO = 32,      /* [value] */
   OP_AFFINITY = 33,    /* [mask bytes] */

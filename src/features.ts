@@ -29,7 +29,7 @@ export function features(): Record<string, unknown> {
       apparmor: enabled("process.apparmorProfile"),
       selinux: enabled("process.selinuxLabel"),
       intelRdt: enabled("linux.intelRdt"),
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
       netDevices: { enabled: false },
       memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
     },

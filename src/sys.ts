@@ -1,7 +1,9 @@
 // The syscalls only create and run need, through koffi on libc: the helper's sealed memfd
-// and socketpair, exec.fifo, openat2, fd flags. Every command's plain file syscalls are in
-// libc.ts. koffi's native engine is loaded directly: its JS loader also loads node:util,
+// and socketpair, exec.fifo, openat2, fd flags, fds passed over unix sockets (the seccomp
+// notify fd), and loadLibrary for optional features' libraries (libseccomp). Every
+// command's plain file syscalls are in libc.ts. koffi's native engine is loaded directly: its JS loader also loads node:util,
 // node:fs and node:module, ~6 ms per create (DESIGN.md, "Startup").
+import { ptr } from "bun:ffi";
 import type Koffi from "koffi";
 import { RuntsError } from "./errors.ts";
 import { close, exists, listDir, memfdWith, mkdir, O, open, rename, S_IFDIR, S_IFMT, stat, unlink, writeAll } from "./libc.ts";
@@ -96,6 +98,9 @@ interface Libc {
   tcgetattr(fd: number, termios: Uint8Array): number;
   tcsetattr(fd: number, when: number, termios: Uint8Array): number;
   syscall(nr: number, ...typedArgs: unknown[]): number;
+  pread(fd: number, buf: Uint8Array, count: number, offset: number): number;
+  sendmsg(fd: number, msg: Uint8Array, flags: number): number;
+  recvmsg(fd: number, msg: Uint8Array, flags: number): number;
 }
 
 let libc: Libc | undefined;
@@ -115,6 +120,9 @@ function c(): Libc {
     tcgetattr: lib.func("int tcgetattr(int fd, _Out_ uint8_t *termios)"),
     tcsetattr: lib.func("int tcsetattr(int fd, int when, const uint8_t *termios)"),
     syscall: lib.func("long syscall(long nr, ...)"),
+    pread: lib.func("long pread(int fd, _Out_ uint8_t *buf, size_t count, long offset)"),
+    sendmsg: lib.func("long sendmsg(int fd, const uint8_t *msg, int flags)"),
+    recvmsg: lib.func("long recvmsg(int fd, uint8_t *msg, int flags)"),
   } as Libc;
   return libc;
 }
@@ -123,6 +131,18 @@ function check(op: string, path: string, r: number): number {
   if (r < 0) throw new RuntsError(op, path, koffi.errno());
   return r;
 }
+
+/** A shared library through koffi, for optional features (libseccomp); null when it is not installed. */
+export function loadLibrary(name: string): ReturnType<typeof koffi.load> | null {
+  try {
+    return koffi.load(name);
+  } catch {
+    return null;
+  }
+}
+
+/** The errno of the last failed call through koffi. */
+export const lastErrno = (): number => koffi.errno();
 
 const MFD_CLOEXEC = 1;
 const MFD_ALLOW_SEALING = 2;
@@ -160,7 +180,7 @@ export function socketPair(): [number, number] {
   return [fds[0]!, fds[1]!];
 }
 
-/** A stream socket connected to the AF_UNIX socket at path (--console-socket), close-on-exec. */
+/** A stream socket connected to the AF_UNIX socket at path (--console-socket, a seccomp agent), close-on-exec. */
 export function connectUnix(path: string): number {
   const name = new TextEncoder().encode(path);
   // struct sockaddr_un: sa_family, then sun_path[108] NUL-terminated.
@@ -216,4 +236,77 @@ export function openInRoot(rootFd: number, path: string): number {
   view.setBigUint64(0, BigInt(O_RDONLY | O_NONBLOCK | O_CLOEXEC), true);
   view.setBigUint64(16, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), true);
   return check("openat2", path, c().syscall(SYS_OPENAT2, "int", rootFd, "const char *", path, "uint8_t *", how, "size_t", 24));
+}
+
+/** An anonymous file (memfd) for a library to write into; read it back with readBack. */
+export function scratchFile(name: string): number {
+  return check("memfd_create", name, c().memfd_create(name, MFD_CLOEXEC));
+}
+
+/** The first len bytes of fd, read from offset 0. */
+export function readBack(fd: number, len: number, what: string): Uint8Array {
+  const buf = new Uint8Array(len);
+  let done = 0;
+  while (done < len) {
+    const n = check("read", what, c().pread(fd, buf.subarray(done), len - done, done));
+    if (n === 0) break;
+    done += n;
+  }
+  return buf.subarray(0, done);
+}
+
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const MSG_NOSIGNAL = 0x4000;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const CMSG_SPACE_ONE_FD = 24; // cmsghdr (16) + int, aligned to 8
+const MSGHDR_SIZE = 56;
+
+/**
+ * A struct msghdr whose iovec covers data and whose control buffer holds one fd. The caller
+ * keeps the result referenced until the call returns: the kernel reads the iovec through it.
+ */
+function msghdr(data: Uint8Array, control: Uint8Array): { msg: Uint8Array; iov: Uint8Array } {
+  const iov = new Uint8Array(16);
+  const msg = new Uint8Array(MSGHDR_SIZE);
+  const iv = new DataView(iov.buffer);
+  iv.setBigUint64(0, BigInt(ptr(data)), true);
+  iv.setBigUint64(8, BigInt(data.length), true);
+  const mv = new DataView(msg.buffer);
+  mv.setBigUint64(16, BigInt(ptr(iov)), true); // msg_iov
+  mv.setBigUint64(24, 1n, true); // msg_iovlen
+  mv.setBigUint64(32, BigInt(ptr(control)), true); // msg_control
+  mv.setBigUint64(40, BigInt(control.length), true); // msg_controllen
+  return { msg, iov };
+}
+
+/** Receives one byte and the one fd passed with it (SCM_RIGHTS); the fd is close-on-exec. */
+export function receiveFd(sock: number, what: string): number {
+  const data = new Uint8Array(1);
+  const control = new Uint8Array(CMSG_SPACE_ONE_FD);
+  const h = msghdr(data, control);
+  const msg = h.msg;
+  const n = check("recvmsg", what, c().recvmsg(sock, msg, MSG_CMSG_CLOEXEC));
+  h.iov.fill(0);
+  const cv = new DataView(control.buffer);
+  const controllen = Number(new DataView(msg.buffer).getBigUint64(40, true));
+  const oneFd = controllen >= 20 && cv.getBigUint64(0, true) === 20n && cv.getInt32(8, true) === SOL_SOCKET && cv.getInt32(12, true) === SCM_RIGHTS;
+  if (n !== 1 || !oneFd) {
+    throw new RuntsError("recvmsg", what, 0, "expected one file descriptor");
+  }
+  return cv.getInt32(16, true);
+}
+
+/** Sends data with fd attached (SCM_RIGHTS) in one sendmsg. */
+export function sendWithFd(sock: number, data: Uint8Array, fd: number, what: string): void {
+  const control = new Uint8Array(CMSG_SPACE_ONE_FD);
+  const cv = new DataView(control.buffer);
+  cv.setBigUint64(0, 20n, true); // cmsg_len = CMSG_LEN(sizeof(int))
+  cv.setInt32(8, SOL_SOCKET, true);
+  cv.setInt32(12, SCM_RIGHTS, true);
+  cv.setInt32(16, fd, true);
+  const h = msghdr(data, control);
+  const n = check("sendmsg", what, c().sendmsg(sock, h.msg, MSG_NOSIGNAL));
+  h.iov.fill(0);
+  if (n !== data.length) throw new RuntsError("sendmsg", what, 0, `sent ${n} of ${data.length} bytes`);
 }

@@ -15,7 +15,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 sh scripts/ensure-apt.sh /bin/busybox:busybox-static /usr/sbin/runc:runc /sbin/ip:iproute2 \
-  /usr/bin/gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev /usr/bin/unshare:util-linux /usr/bin/newuidmap:uidmap || {
+  /usr/bin/gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev /usr/bin/unshare:util-linux /usr/bin/newuidmap:uidmap \
+  /usr/lib/x86_64-linux-gnu/libseccomp.so.2:libseccomp2 /usr/share/containers/seccomp.json:golang-github-containers-common || {
   echo "0 passed, 1 failed"
   exit 1
 }

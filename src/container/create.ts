@@ -9,6 +9,7 @@ import { hostFacts } from "../plan/facts.ts";
 import { planContainer, rootfsPath, SYNC_CREATE_RUNTIME } from "../plan/container.ts";
 import { passwdEntry } from "../passwd.ts";
 import { pathOwner } from "../rootless.ts";
+import { sendToAgent } from "../seccomp/listener.ts";
 import { loadSpec } from "../spec/load.ts";
 import { validateId } from "../state/container-id.ts";
 import { writePidFile } from "../state/pid-file.ts";
@@ -62,6 +63,9 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     let cgroupDir = cgroupDirFor(v2Root, spec.linux?.cgroupsPath, id);
     if (ctx.rootless) cgroupDir = rootlessCgroupDir(cgroupDir, v2Root, spec.linux?.resources, process.geteuid?.() ?? 0, pathOwner);
     ctx.log.debug(`create ${id}: cgroup ${cgroupDir || "none (rootless, not delegated)"}`);
+    const seccompModule = spec.linux?.seccomp ? await import("../seccomp/program.ts") : undefined;
+    const seccomp = seccompModule && (await seccompModule.seccompProgram(spec.linux!.seccomp!, ctx.root));
+    for (const w of seccomp?.warnings ?? []) ctx.log.warn(w);
     const plan = planContainer(spec, {
       bundle,
       rootfs,
@@ -77,6 +81,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       preserveFds: o.preserveFds,
       console: { socket: o.consoleSocket, stdinIsTty: sys.isatty(0) },
       facts: hostFacts,
+      seccomp: seccomp?.program,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     // Before state.json names the cgroup: the cleanup of a failed create kills what is in it.
@@ -93,8 +98,10 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
       annotations: spec.annotations,
       cgroupDir,
       hooks: spec.hooks,
+      ...(seccomp && { seccomp: { flags: seccomp.program.flags, listener: seccomp.program.listener } }),
       creating: true,
     };
+    if (seccomp) seccompModule!.storeProgram(dir.seccompPath, seccomp.program);
     dir.write(state);
     if (cgroupDir) createCgroup(cgroupDir);
     sys.mkfifo(dir.fifoPath, 0o622);
@@ -117,6 +124,9 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
           const file = `/proc/${pid}/oom_score_adj`;
           wrapSys("set oom_score_adj", file, () => writeText(file, String(plan.oomScoreAdj), O.WRONLY));
         }
+      },
+      onSeccompFd(fd) {
+        sendToAgent(seccomp!.program.listener!, fd, s.pid, hookState(s, "creating"));
       },
       onSync(name) {
         if (name !== SYNC_CREATE_RUNTIME) throw new RuntsError("sync", name, 0, "unknown sync point");

@@ -13,6 +13,8 @@ import { type ConsoleSide, consoleSide } from "./console.ts";
 import type { Context } from "./context.ts";
 import { waitForwarding } from "./forward.ts";
 import { withContainer } from "./lifecycle.ts";
+import { hookState } from "../hooks.ts";
+import { sendToAgent } from "../seccomp/listener.ts";
 
 export interface ExecOptions {
   id: string;
@@ -66,7 +68,7 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
   const listen = listenFds(process.env, process.pid);
   checkPreservedFds(listen + o.preserveFds);
   // The lock is held only to read the state: a long exec must not block kill or delete.
-  const { state, status } = withContainer(ctx, o.id, (c) => ({ state: c.state, status: c.status }));
+  const { state, status, seccompPath } = withContainer(ctx, o.id, (c) => ({ state: c.state, status: c.status, seccompPath: c.dir.seccompPath }));
   if (status === "stopped") throw new RuntsError("exec", o.id, 0, "cannot exec in a stopped container");
   if (status === "creating") throw new RuntsError("exec", o.id, 0, "the container is still being created");
   if (status === "paused" && !o.ignorePaused) {
@@ -74,6 +76,8 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
   }
   const spec = loadSpec(state.bundle);
   const proc = o.processFile ? processFromFile(spec.process, readProcessFile(o.processFile)) : processFromFlags(spec.process, o.flags);
+  // The container's filter, as create compiled and loaded it (runc gives it to every exec'd process).
+  const seccomp = state.seccomp && (await import("../seccomp/program.ts")).storedProgram(seccompPath, state.seccomp);
   const plan = planExec(spec, proc, {
     initPid: state.pid,
     initStartTime: state.pidStartTime,
@@ -85,24 +89,36 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
     pidfdSocket: o.pidfdSocket,
     console: { socket: o.consoleSocket, stdinIsTty: isatty(0) },
     facts: hostFacts,
+    seccomp,
   });
   for (const w of plan.warnings) ctx.log.warn(w);
   const terminal = consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
   try {
-    return await launchExec(ctx, o, proc, plan, listen + o.preserveFds, terminal);
+    return await launchExec(ctx, o, proc, plan, listen + o.preserveFds, terminal, (fd, pid) => sendToAgent(seccomp!.listener!, fd, pid, hookState(state, "running")));
   } finally {
     terminal.close();
     terminal.restoreTerminal();
   }
 }
 
-async function launchExec(ctx: Context, o: ExecOptions, proc: Process, plan: ExecPlan, passFds: number, terminal: ConsoleSide): Promise<number> {
+/** toAgent: hands the exec'd process's seccomp notify fd to the container's agent. */
+async function launchExec(
+  ctx: Context,
+  o: ExecOptions,
+  proc: Process,
+  plan: ExecPlan,
+  passFds: number,
+  terminal: ConsoleSide,
+  toAgent: (fd: number, pid: number) => void,
+): Promise<number> {
+  let pid = 0;
   const launched = await launch(plan.ops, {
     preserveFds: passFds,
     consoleSocket: terminal.fd,
     log: ctx.log,
     until: "exec",
-    onPid(pid) {
+    onPid(p) {
+      pid = p;
       ctx.log.debug(`exec ${o.id}: process pid ${pid}`);
       if (proc.oomScoreAdj !== undefined) {
         const file = `/proc/${pid}/oom_score_adj`;
@@ -111,6 +127,9 @@ async function launchExec(ctx: Context, o: ExecOptions, proc: Process, plan: Exe
     },
     onSync(name) {
       throw new RuntsError("sync", name, 0, "unexpected sync point in an exec plan");
+    },
+    onSeccompFd(fd) {
+      toAgent(fd, pid);
     },
   });
   terminal.close();

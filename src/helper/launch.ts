@@ -28,6 +28,8 @@ export interface LaunchOptions {
   newUserNamespace?: boolean;
   /** Called at each OP_SYNC; its result is sent back as the CONTINUE fields. */
   onSync(name: string): string[];
+  /** Called with the container's seccomp notify fd (closed after it returns). */
+  onSeccompFd?(fd: number): void;
   /**
    * "ready" (create): the plan ends its conversation with READY. "exec" (exec): it has no
    * READY; the socket's EOF after the PID is the process's execve (close-on-exec).
@@ -141,6 +143,16 @@ export async function launch(plan: PlanOp[], opts: LaunchOptions): Promise<Launc
         case Msg.SYNC: {
           const data = opts.onSync(fieldString(m, 0));
           writeAll(ours, encodeFrame(Msg.CONTINUE, data));
+          break;
+        }
+        case Msg.SECCOMP_FD: {
+          const fd = sys.receiveFd(ours, "runts-init socket");
+          try {
+            if (!opts.onSeccompFd) throw new RuntsError("read from runts-init", "", 0, "a seccomp notify fd nobody asked for");
+            opts.onSeccompFd(fd);
+          } finally {
+            close(fd);
+          }
           break;
         }
         case Msg.READY:

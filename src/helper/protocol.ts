@@ -15,6 +15,7 @@ export const Msg = {
   ERROR: 102,
   SYNC: 103,
   READY: 104,
+  SECCOMP_FD: 130,
 } as const;
 
 export const Op = {

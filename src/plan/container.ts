@@ -12,6 +12,7 @@ import { checkIdMappings } from "./ids.ts";
 import { containerPath, planMounts, rootPropagation } from "./mounts.ts";
 import { CLONE_FLAGS, planNamespaces } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
+import { placeSeccomp, type SeccompProgram } from "./seccomp.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 import { type IdMaps, planIdMaps } from "./idmap.ts";
 import { planSysctl } from "./sysctl.ts";
@@ -40,6 +41,8 @@ export interface CreateContext {
   /** --pidfd-socket: the helper sends the init's pidfd there. */
   pidfdSocket?: string;
   facts: HostFacts;
+  /** linux.seccomp compiled (src/seccomp/program.ts); required when the config has it. */
+  seccomp?: SeccompProgram;
 }
 
 export interface ContainerPlan {
@@ -177,5 +180,12 @@ export function planContainer(spec: Spec, ctx: CreateContext): ContainerPlan {
   ops.push(...proc.setup, proc.lookup, { op: "READY", args: [] }, { op: "WAIT_START", args: [] });
   ops.push(...hookOps("startContainer", hooks.startContainer));
   ops.push(...planFinalAffinity(spec), proc.exec);
-  return { ops, warnings: proc.warnings, relay: consolePlan?.relay, oomScoreAdj: spec.process?.oomScoreAdj, idMaps };
+  if (linux.seccomp && !ctx.seccomp) throw new Error("planContainer: linux.seccomp is set but was not compiled");
+  return {
+    ops: ctx.seccomp ? placeSeccomp(ops, ctx.seccomp, spec.process?.noNewPrivileges === true) : ops,
+    warnings: proc.warnings,
+    relay: consolePlan?.relay,
+    oomScoreAdj: spec.process?.oomScoreAdj,
+    idMaps,
+  };
 }

@@ -9,6 +9,7 @@ import { type ConsoleRequest, planConsole } from "./console.ts";
 import { planMemoryPolicy } from "./mempolicy.ts";
 import { CLONE_FLAGS } from "./namespaces.ts";
 import { planProcess } from "./process.ts";
+import { placeSeccomp, type SeccompProgram } from "./seccomp.ts";
 import { initialAffinity, planFinalAffinity, planProcessAttributes } from "./process-attrs.ts";
 
 /** What the exec flags ask for when there is no --process file. */
@@ -117,6 +118,8 @@ export interface ExecContext {
   /** Where a terminal's pty master goes (--tty, --console-socket). */
   console?: Pick<ConsoleRequest, "socket" | "stdinIsTty">;
   facts: HostFacts;
+  /** The container's seccomp filter, as create loaded it (src/seccomp/program.ts storedProgram). */
+  seccomp?: SeccompProgram;
 }
 
 export interface ExecPlan {
@@ -136,7 +139,8 @@ export function containerNamespaceFlags(spec: Spec): number {
 /**
  * JOIN (the init's namespaces through a pidfd, born in the cgroup) → PIDFD_SOCKET →
  * personality, scheduler, ioprio → rlimits, user, umask, caps, cwd, NNP → LOOKUP →
- * AFFINITY (final) → EXEC. No mounts: the container's root is the init's.
+ * AFFINITY (final) → EXEC, with the container's seccomp filter where runc loads it in an
+ * exec'd process (placeSeccomp). No mounts: the container's root is the init's.
  */
 export function planExec(container: Spec, p: Process, ctx: ExecContext): ExecPlan {
   // LSM labels are not applied yet: refused, not dropped (as create refuses them).
@@ -160,5 +164,9 @@ export function planExec(container: Spec, p: Process, ctx: ExecContext): ExecPla
   ops.push(...planProcessAttributes(spec), ...planMemoryPolicy(container), ...planned.setup, planned.lookup, ...planFinalAffinity(spec));
   if (ctx.listenFds > 0) ops.push({ op: "LISTEN_PID", args: [] });
   ops.push(planned.exec);
-  return { ops, warnings: planned.warnings, relay: consolePlan?.relay };
+  return {
+    ops: ctx.seccomp ? placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true) : ops,
+    warnings: planned.warnings,
+    relay: consolePlan?.relay,
+  };
 }

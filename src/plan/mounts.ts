@@ -385,4 +385,4 @@ export function rootPropagation(value: string | undefined): { initial: number; f
 }
 
 /** Every option name runts gives a meaning (anything else is filesystem data): `features`. */
-export const MOUNT_OPTION_NAMES: string[] = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), "tmpcopyup"].sort();
+export const MOUNT_OPTION_NAMES: string[] = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), "tmpcopyup", "idmap", "ridmap"].sort();

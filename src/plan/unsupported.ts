@@ -25,7 +25,6 @@ const SELINUX = { path: "/sys/fs/selinux/enforce", missing: "SELinux is disabled
 const RESCTRL = { path: "/sys/fs/resctrl/schemata", missing: "resctrl is not mounted on this host (/sys/fs/resctrl)" };
 
 export const UNSUPPORTED: Unsupported[] = [
-  { field: "linux.seccomp", why: `seccomp is ${NOT_YET}` },
   { field: "process.apparmorProfile", why: `AppArmor profiles are ${NOT_YET}`, needs: APPARMOR },
   { field: "process.selinuxLabel", why: `SELinux labels are ${NOT_YET}`, needs: SELINUX },
   { field: "linux.mountLabel", why: `SELinux mount labels are ${NOT_YET}`, needs: SELINUX },

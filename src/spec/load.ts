@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { ConfigError, errnoOf, RuntsError } from "../errors.ts";
 import { readlink, readText } from "../libc.ts";
-import type { Spec } from "./types.ts";
+import type { SeccompSpec, Spec } from "./types.ts";
 import { checkConfig } from "./validate.ts";
 
 /** Reads and validates <bundle>/config.json. Errors name the file and the JSON path. */
@@ -23,7 +23,23 @@ export function loadSpec(bundle: string): Spec {
   }
   const problem = checkConfig(data);
   if (problem) throw new ConfigError(problem.replace(/^config\.json: /, ""));
-  return data as Spec;
+  const spec = data as Spec;
+  if (spec.linux?.seccomp && hasRoundedArgs(spec.linux.seccomp)) spec.linux.seccomp = exactSeccomp(text);
+  return spec;
+}
+
+/** Whether a seccomp argument value is beyond 2^53, where JSON.parse rounds. */
+function hasRoundedArgs(s: SeccompSpec): boolean {
+  return (s.syscalls ?? []).some((c) => (c.args ?? []).some((a) => !Number.isSafeInteger(a.value) || !Number.isSafeInteger(a.valueTwo ?? 0)));
+}
+
+/** linux.seccomp parsed again, its large argument values as exact bigints (from the source text). */
+function exactSeccomp(text: string): SeccompSpec {
+  const exact = (key: string, v: unknown, ctx?: { source?: string }): unknown =>
+    (key === "value" || key === "valueTwo") && typeof v === "number" && !Number.isSafeInteger(v) && ctx?.source && /^\d+$/.test(ctx.source)
+      ? BigInt(ctx.source)
+      : v;
+  return (JSON.parse(text, exact as (k: string, v: unknown) => unknown) as Spec).linux!.seccomp!;
 }
 
 function danglingTarget(file: string): string | undefined {

@@ -120,11 +120,36 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Record<string, unknown>;
   rootfsPropagation?: string;
-  seccomp?: Record<string, unknown>;
+  seccomp?: SeccompSpec;
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];
   mountLabel?: string;
   personality?: { domain: string; flags?: string[] };
   memoryPolicy?: { mode: string; nodes?: string; flags?: string[] };
+}
+
+/** value and valueTwo are bigints where JSON.parse would round them (load.ts). */
+export interface SeccompArg {
+  index: number;
+  value: number | bigint;
+  valueTwo?: number | bigint;
+  op: string;
+}
+
+export interface SeccompSyscall {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: SeccompArg[];
+}
+
+export interface SeccompSpec {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  flags?: string[];
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls?: SeccompSyscall[];
 }

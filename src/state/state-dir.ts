@@ -23,6 +23,11 @@ export interface StoredState {
   annotations?: Record<string, string>;
   cgroupDir: string;
   hooks?: Partial<Record<HookName, Hook[]>>;
+  /**
+   * linux.seccomp as loaded into the init: seccomp(2) flags and the agent; the compiled
+   * program is <dir>/seccomp.bpf (SECCOMP_BPF). An exec'd process gets the same filter.
+   */
+  seccomp?: { flags: number; listener?: { path: string; metadata: string } };
   /** Set while `create` is still running (or was killed): delete --force cleans it up. */
   creating?: boolean;
 }
@@ -60,6 +65,10 @@ export class StateDir {
   }
   get fifoPath(): string {
     return `${this.dir}/exec.fifo`;
+  }
+  /** The container's compiled seccomp filter (struct sock_filter[]), for exec. */
+  get seccompPath(): string {
+    return `${this.dir}/seccomp.bpf`;
   }
 
   /** Makes the directory; fails if the id is taken. Leaves it locked. */

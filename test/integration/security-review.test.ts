@@ -146,7 +146,6 @@ describe("security review (issue 8)", () => {
   // ---- 5: confinement runts cannot apply (yet) -------------------------------------------------
 
   const REFUSED: [string, (c: any) => void][] = [
-    ["linux.seccomp", (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mount"], action: "SCMP_ACT_ERRNO" }] })],
     ["linux.resources.memory", (c) => (c.linux.resources.memory = { limit: 1 << 30 })],
     ["linux.resources.cpu", (c) => (c.linux.resources.cpu = { shares: 512 })],
     ["linux.resources.pids", (c) => (c.linux.resources.pids = { limit: 10 })],

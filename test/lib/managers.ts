@@ -43,7 +43,7 @@ export function ensureManagers(): void {
  * so that everything else can be tested; the suite of each feature (managers-seccomp,
  * managers-cgroups) removes its name when it lands, and then the defaults are tested.
  */
-export const RUNTS_LACKS = new Set(["seccomp"]);
+export const RUNTS_LACKS = new Set<string>();
 
 /** The docker CLI of the docker.io package (another `docker` may come first in PATH). */
 export const DOCKER = "/usr/bin/docker";
@@ -142,6 +142,21 @@ export function cgroupsMentioning(needle: string): string[] {
   const found = new Set<string>();
   findDirs("/sys/fs/cgroup", needle, 5, found);
   return [...found].sort();
+}
+
+/** SIGKILLs every process in a cgroup directory and below it. */
+function killCgroupTree(dir: string): void {
+  const found = new Set<string>([dir]);
+  findDirs(dir, "", 8, found);
+  for (const d of found) {
+    for (const pid of (readText(path.join(d, "cgroup.procs")) ?? "").split("\n").filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
 }
 
 /** Removes a cgroup directory and everything below it (children first); errors ignored. */
@@ -293,10 +308,14 @@ exec ${rt.bin} "$@"
     while (d.alive()) await sleep(20);
   }
 
-  /** SIGKILLs a daemon (the fault test), leaving what it started. */
+  /**
+   * SIGKILLs a daemon (the fault test), leaving what it started, and waits until it is reaped:
+   * dockerd refuses to start while the pid in its pid file still exists, even as a zombie.
+   */
   async killDaemon(d: Daemon): Promise<void> {
     if (d.alive()) process.kill(d.pid, "SIGKILL");
-    while (d.alive()) await sleep(20);
+    const deadline = Date.now() + 5_000;
+    while (existsSync(`/proc/${d.pid}`) && Date.now() < deadline) await sleep(20);
   }
 
   onCleanup(fn: () => void): void {
@@ -360,7 +379,13 @@ exec ${rt.bin} "$@"
       .map((m) => m.mountPoint)
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) runtime("umount", ["-l", m]);
-    for (const name of [...this.tracked, ...this.cgroupParents]) for (const c of cgroupsMentioning(name)) removeCgroupTree(c);
+    const cgroups = [...this.tracked, ...this.cgroupParents].flatMap((name) => cgroupsMentioning(name));
+    if (cgroups.length > 0) {
+      // A container whose manager died (a failed fault test) is found by its cgroup alone.
+      for (const c of cgroups) killCgroupTree(c);
+      await sleep(200);
+    }
+    for (const c of cgroups) removeCgroupTree(c);
     const left = this.leftovers();
     for (const name of this.cgroupParents) for (const c of cgroupsMentioning(name)) left.push(`cgroup ${c}`);
     runtime("ip", ["netns", "del", this.netns]);

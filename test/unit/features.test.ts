@@ -29,10 +29,16 @@ describe("features", () => {
     }
   });
 
-  test("runc's options that are not listed are refused, not taken as data", () => {
+  test("an option that is not listed is filesystem data, never a mount flag", () => {
+    expect(f.mountOptions).not.toContain("size=1k");
+    expect(parseMountOptions(["size=1k"], "mounts[0]")).toMatchObject({ flags: 0, data: ["size=1k"] });
+  });
+
+  test("idmapped mounts are listed, and their options parsed as idmapping", () => {
+    expect(f.linux.mountExtensions.idmap.enabled).toBe(true);
     for (const o of ["idmap", "ridmap"]) {
-      expect(f.mountOptions).not.toContain(o);
-      expect(() => parseMountOptions([o], "mounts[0]")).toThrow(/not supported/);
+      expect(f.mountOptions).toContain(o);
+      expect(parseMountOptions([o], "mounts[0]").idmap).toEqual({ recursive: o === "ridmap", at: 0 });
     }
   });
 
