@@ -5,18 +5,12 @@
  * --pids-limit, update and stats. Limits are read from the containers' cgroups on the host, and
  * a memory limit is shown in force (a 100 MB buffer is OOM-killed under 64 MB).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { type Runtime, waitFor } from "../lib/harness";
-import { check, compareRuntimes, compareRuntimesAsync, type Managers, startManagers, stopManagers } from "../lib/managers";
+import { check, compareRuntimes, compareRuntimesAsync, managersSuite } from "../lib/managers";
 
-let m: Managers;
-
-beforeAll(async () => {
-  m = (await startManagers("cgroups", ["podman", "containerd", "docker"])) as Managers;
-}, 600_000);
-
-afterAll(() => stopManagers("cgroups", m?.sb), 120_000);
+const m = managersSuite("cgroups", ["podman", "containerd", "docker"]);
 
 const hostFile = (p: string) => readFileSync(p, "utf8").trim();
 

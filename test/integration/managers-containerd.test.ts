@@ -4,37 +4,30 @@
  * with the fault test: containerd killed while it runs a container, restarted, and the
  * container removed with nothing left.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { type Runtime, waitFor } from "../lib/harness";
-import { check, compareRuntimes as compare, type Containerd, IMAGE, MANAGED, type Sandbox, startManagers, stopManagers } from "../lib/managers";
+import { check, compareRuntimes as compare, IMAGE, MANAGED, managersSuite } from "../lib/managers";
 
-let sb: Sandbox;
-let ctrd: Containerd;
+const m = managersSuite("containerd", ["containerd"]);
 let seq = 0;
-
-beforeAll(async () => {
-  ({ sb, ctrd } = (await startManagers("ctr", ["containerd"])) as { sb: Sandbox; ctrd: Containerd });
-}, 600_000);
-
-afterAll(() => stopManagers("containerd", sb), 120_000);
 function newId(rt: Runtime): string {
   const id = `c${++seq}-${rt.name}-${process.pid}`;
-  sb.tracked.add(id);
+  m.sb.tracked.add(id);
   return id;
 }
 
 /** `ctr task ls` status of one task, e.g. "RUNNING", or "" when there is none. */
 function taskStatus(id: string): string {
-  const line = ctrd.ctrRaw(["tasks", "ls"]).stdout.split("\n").find((l) => l.split(/\s+/)[0] === id);
+  const line = m.ctrd.ctrRaw(["tasks", "ls"]).stdout.split("\n").find((l) => l.split(/\s+/)[0] === id);
   return line?.trim().split(/\s+/)[2] ?? "";
 }
 
 describe("containerd (runc v2 shim) with runts as its runc binary, compared with runc", () => {
   test("ctr run --rm: output and exit codes", () => {
     const got = compare((rt) => {
-      const r = ctrd.ctrRun(rt, ["--rm", IMAGE, newId(rt), "sh", "-c", "echo out; exit 5"]);
-      const ok = ctrd.ctrRun(rt, ["--rm", IMAGE, newId(rt), "true"]);
+      const r = m.ctrd.ctrRun(rt, ["--rm", IMAGE, newId(rt), "sh", "-c", "echo out; exit 5"]);
+      const ok = m.ctrd.ctrRun(rt, ["--rm", IMAGE, newId(rt), "true"]);
       return { code: r.code, stdout: r.stdout, okCode: ok.code };
     });
     expect(got).toEqual({ code: 5, stdout: "out\n", okCode: 0 });
@@ -44,17 +37,17 @@ describe("containerd (runc v2 shim) with runts as its runc binary, compared with
     const got = await Promise.all(
       MANAGED.map(async (rt) => {
         const id = newId(rt);
-        check(ctrd.ctrRun(rt, ["-d", "--null-io", IMAGE, id, "sleep", "1000"]), `${rt.name}: ctr run -d`);
+        check(m.ctrd.ctrRun(rt, ["-d", "--null-io", IMAGE, id, "sleep", "1000"]), `${rt.name}: ctr run -d`);
         const running = taskStatus(id);
-        const ps = check(ctrd.ctrRaw(["tasks", "ps", id]), `${rt.name}: task ps`).stdout.trim().split("\n").length - 1;
-        check(ctrd.ctrRaw(["tasks", "pause", id]), `${rt.name}: pause`);
+        const ps = check(m.ctrd.ctrRaw(["tasks", "ps", id]), `${rt.name}: task ps`).stdout.trim().split("\n").length - 1;
+        check(m.ctrd.ctrRaw(["tasks", "pause", id]), `${rt.name}: pause`);
         const paused = taskStatus(id);
-        check(ctrd.ctrRaw(["tasks", "resume", id]), `${rt.name}: resume`);
+        check(m.ctrd.ctrRaw(["tasks", "resume", id]), `${rt.name}: resume`);
         const resumed = taskStatus(id);
-        check(ctrd.ctrRaw(["tasks", "kill", "--signal", "SIGKILL", id]), `${rt.name}: kill`);
+        check(m.ctrd.ctrRaw(["tasks", "kill", "--signal", "SIGKILL", id]), `${rt.name}: kill`);
         await waitFor(`${id} stopped`, () => taskStatus(id) === "STOPPED", 10_000);
-        check(ctrd.ctrRaw(["tasks", "delete", id]), `${rt.name}: task delete`);
-        check(ctrd.ctrRaw(["containers", "delete", id]), `${rt.name}: container delete`);
+        check(m.ctrd.ctrRaw(["tasks", "delete", id]), `${rt.name}: task delete`);
+        check(m.ctrd.ctrRaw(["containers", "delete", id]), `${rt.name}: container delete`);
         return { running, ps, paused, resumed, after: taskStatus(id) };
       }),
     );
@@ -64,24 +57,24 @@ describe("containerd (runc v2 shim) with runts as its runc binary, compared with
 
   test("a command that does not exist: ctr shows the runtime's cause from log.json", () => {
     const ids = MANAGED.map(newId);
-    const got = MANAGED.map((rt, i) => ctrd.ctrRun(rt, ["--rm", IMAGE, ids[i]!, "/nonexistent"]));
+    const got = MANAGED.map((rt, i) => m.ctrd.ctrRun(rt, ["--rm", IMAGE, ids[i]!, "/nonexistent"]));
     for (const r of got) expect(r.code).not.toBe(0);
     expect(got[1]!.stderr).toContain("/nonexistent");
     expect(got[1]!.stderr).toContain("no such file or directory");
-    for (const id of ids) ctrd.ctrRaw(["containers", "delete", id]);
+    for (const id of ids) m.ctrd.ctrRaw(["containers", "delete", id]);
   });
 
   test("fault: containerd killed while a container runs, restarted; the container is removed, nothing left", async () => {
     const rt = MANAGED[1]!;
     const id = newId(rt);
-    check(ctrd.ctrRun(rt, ["-d", "--null-io", IMAGE, id, "sleep", "1000"]), "ctr run -d");
-    await sb.killDaemon(ctrd.daemon!);
-    await ctrd.start();
+    check(m.ctrd.ctrRun(rt, ["-d", "--null-io", IMAGE, id, "sleep", "1000"]), "ctr run -d");
+    await m.sb.killDaemon(m.ctrd.daemon!);
+    await m.ctrd.start();
     expect(taskStatus(id)).toBe("RUNNING");
-    check(ctrd.ctrRaw(["tasks", "delete", "--force", id]), "task delete --force");
-    check(ctrd.ctrRaw(["containers", "delete", id]), "container delete");
-    expect(readdirSync(sb.dir(`runtime-root/ctr-${rt.name}/${ctrd.ns}`))).toEqual([]);
-    await waitFor("nothing left of the container", () => sb.leftovers().length === 0, 10_000).catch(() => {});
-    expect(sb.leftovers()).toEqual([]);
+    check(m.ctrd.ctrRaw(["tasks", "delete", "--force", id]), "task delete --force");
+    check(m.ctrd.ctrRaw(["containers", "delete", id]), "container delete");
+    expect(readdirSync(m.sb.dir(`runtime-root/ctr-${rt.name}/${m.ctrd.ns}`))).toEqual([]);
+    await waitFor("nothing left of the container", () => m.sb.leftovers().length === 0, 10_000).catch(() => {});
+    expect(m.sb.leftovers()).toEqual([]);
   });
 });

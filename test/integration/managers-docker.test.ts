@@ -3,32 +3,25 @@
  * runc (as the runtime "runc-oracle") in the same test, compared. Ends with the fault test:
  * dockerd killed while a container runs, restarted, and `docker rm -f` leaves nothing.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { type Runtime, waitFor } from "../lib/harness";
-import { check, compareRuntimes as compare, type Docker, MANAGED, type Sandbox, startManagers, stopManagers } from "../lib/managers";
+import { check, compareRuntimes as compare, MANAGED, managersSuite } from "../lib/managers";
 
-let sb: Sandbox;
-let docker: Docker;
-
-beforeAll(async () => {
-  ({ sb, docker } = (await startManagers("docker", ["docker"])) as { sb: Sandbox; docker: Docker });
-}, 600_000);
-
-afterAll(() => stopManagers("docker", sb), 120_000);
+const m = managersSuite("docker", ["docker"]);
 /** `docker run -d --runtime <rt> ... busybox args` (no network unless `extra` names one); returns the container id. */
 function detached(rt: Runtime, args: string[], extra: string[] = []): string {
   const network = extra.includes("--network") ? [] : ["--network", "none"];
-  const id = check(docker.run(rt, ["-d", ...network, ...extra, "busybox", ...args]), `${rt.name}: run -d`).stdout.trim();
-  sb.tracked.add(id);
+  const id = check(m.docker.run(rt, ["-d", ...network, ...extra, "busybox", ...args]), `${rt.name}: run -d`).stdout.trim();
+  m.sb.tracked.add(id);
   return id;
 }
 
-const inspect = (id: string, format: string) => docker.docker(["inspect", "--format", format, id]).stdout.trim();
+const inspect = (id: string, format: string) => m.docker.docker(["inspect", "--format", format, id]).stdout.trim();
 
 describe("docker with runts as a runtime, compared with runc", () => {
   test("run --rm: stdout, stderr and exit codes", () => {
     const got = compare((rt) => {
-      const r = docker.run(rt, ["--rm", "--network", "none", "busybox", "sh", "-c", "echo out; echo err >&2; exit 9"]);
+      const r = m.docker.run(rt, ["--rm", "--network", "none", "busybox", "sh", "-c", "echo out; echo err >&2; exit 9"]);
       return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     });
     expect(got).toEqual({ code: 9, stdout: "out\n", stderr: "err\n" });
@@ -42,13 +35,13 @@ describe("docker with runts as a runtime, compared with runc", () => {
         try {
           const answer = await waitFor(
             `port ${port}`,
-            () => sb.run(["busybox", "nc", "-w", "2", "127.0.0.1", String(port)], { timeoutMs: 5_000 }).stdout.trim() || null,
+            () => m.sb.run(["busybox", "nc", "-w", "2", "127.0.0.1", String(port)], { timeoutMs: 5_000 }).stdout.trim() || null,
             15_000,
             200,
           );
           return answer.replace(rt.name, "RT");
         } finally {
-          docker.docker(["rm", "-f", id]);
+          m.docker.docker(["rm", "-f", id]);
         }
       }),
     );
@@ -59,20 +52,20 @@ describe("docker with runts as a runtime, compared with runc", () => {
     const got = compare((rt) => {
       const id = detached(rt, ["sleep", "1000"]);
       const running = inspect(id, "{{.State.Status}}");
-      check(docker.docker(["pause", id]), `${rt.name}: pause`);
+      check(m.docker.docker(["pause", id]), `${rt.name}: pause`);
       const paused = inspect(id, "{{.State.Status}}");
-      check(docker.docker(["unpause", id]), `${rt.name}: unpause`);
+      check(m.docker.docker(["unpause", id]), `${rt.name}: unpause`);
       const unpaused = inspect(id, "{{.State.Status}}");
       const pid1 = inspect(id, "{{.State.Pid}}");
-      check(docker.docker(["restart", "-t", "1", id]), `${rt.name}: restart`);
+      check(m.docker.docker(["restart", "-t", "1", id]), `${rt.name}: restart`);
       const restarted = inspect(id, "{{.State.Status}}");
       const newPid = inspect(id, "{{.State.Pid}}") !== pid1;
-      check(docker.docker(["stop", "-t", "1", id]), `${rt.name}: stop`);
+      check(m.docker.docker(["stop", "-t", "1", id]), `${rt.name}: stop`);
       const stopped = inspect(id, "{{.State.Status}} {{.State.ExitCode}}");
-      check(docker.docker(["rm", id]), `${rt.name}: rm`);
+      check(m.docker.docker(["rm", id]), `${rt.name}: rm`);
       const id2 = detached(rt, ["sleep", "1000"]);
-      check(docker.docker(["rm", "-f", id2]), `${rt.name}: rm -f`);
-      const gone = docker.docker(["inspect", id2]).code;
+      check(m.docker.docker(["rm", "-f", id2]), `${rt.name}: rm -f`);
+      const gone = m.docker.docker(["inspect", id2]).code;
       return { running, paused, unpaused, restarted, newPid, stopped, gone };
     });
     expect(got).toEqual({ running: "running", paused: "paused", unpaused: "running", restarted: "running", newPid: true, stopped: "exited 137", gone: 1 });
@@ -84,7 +77,7 @@ describe("docker with runts as a runtime, compared with runc", () => {
         const id = detached(rt, ["sh", "-c", "exit 3"], ["--restart", "on-failure:2"]);
         await waitFor(`${id} done restarting`, () => inspect(id, "{{.RestartCount}} {{.State.Status}}") === "2 exited", 20_000, 100);
         const r = inspect(id, "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}");
-        check(docker.docker(["rm", "-f", id]), "rm -f");
+        check(m.docker.docker(["rm", "-f", id]), "rm -f");
         return r;
       }),
     );
@@ -92,7 +85,7 @@ describe("docker with runts as a runtime, compared with runc", () => {
   });
 
   test("a command that does not exist: docker shows the runtime's cause from log.json", () => {
-    const got = MANAGED.map((rt) => docker.run(rt, ["--rm", "--network", "none", "busybox", "/nonexistent"]));
+    const got = MANAGED.map((rt) => m.docker.run(rt, ["--rm", "--network", "none", "busybox", "/nonexistent"]));
     for (const r of got) expect(r.code).toBe(127);
     expect(got[1]!.stderr).toContain("/nonexistent");
     expect(got[1]!.stderr).toContain("no such file or directory");
@@ -101,11 +94,11 @@ describe("docker with runts as a runtime, compared with runc", () => {
   test("fault: dockerd killed while a container runs, restarted; rm -f leaves nothing", async () => {
     const rt = MANAGED[1]!;
     const id = detached(rt, ["sleep", "1000"]);
-    await sb.killDaemon(docker.daemon!);
-    await docker.start();
-    check(docker.docker(["rm", "-f", id]), "rm -f after the restart");
-    expect(docker.docker(["ps", "-aq"]).stdout.trim()).toBe("");
-    await waitFor("nothing left of the container", () => sb.leftovers().length === 0, 10_000).catch(() => {});
-    expect(sb.leftovers()).toEqual([]);
+    await m.sb.killDaemon(m.docker.daemon!);
+    await m.docker.start();
+    check(m.docker.docker(["rm", "-f", id]), "rm -f after the restart");
+    expect(m.docker.docker(["ps", "-aq"]).stdout.trim()).toBe("");
+    await waitFor("nothing left of the container", () => m.sb.leftovers().length === 0, 10_000).catch(() => {});
+    expect(m.sb.leftovers()).toEqual([]);
   });
 });

@@ -3,17 +3,11 @@
  * podman exec (plain, exit code, --user, --env), ctr task exec (plain, exit code), docker exec
  * and an exec-based docker healthcheck.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { type Runtime, waitFor } from "../lib/harness";
-import { check, compareRuntimes, compareRuntimesAsync, type Managers, startManagers, stopManagers } from "../lib/managers";
+import { check, compareRuntimes, compareRuntimesAsync, managersSuite } from "../lib/managers";
 
-let m: Managers;
-
-beforeAll(async () => {
-  m = (await startManagers("exec", ["podman", "containerd", "docker"])) as Managers;
-}, 600_000);
-
-afterAll(() => stopManagers("exec", m?.sb), 120_000);
+const m = managersSuite("exec", ["podman", "containerd", "docker"]);
 
 describe("exec through the managers, runts compared with runc", () => {
   test("podman exec: output, exit code, --user, --env", () => {

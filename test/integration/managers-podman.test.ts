@@ -3,32 +3,25 @@
  * with runc (the oracle) in the same test and compared. The runtime is reached through the
  * sandbox's argv recorder; the recorded call forms must be covered by test/unit/manager-argv.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { type Runtime, runtime, waitFor } from "../lib/harness";
-import { check, compareRuntimes as compare, compareRuntimesAsync, MANAGED, type Podman, type Sandbox, startManagers, stopManagers } from "../lib/managers";
+import { check, compareRuntimes as compare, compareRuntimesAsync, MANAGED, managersSuite } from "../lib/managers";
 
-let sb: Sandbox;
-let podman: Podman;
-
-beforeAll(async () => {
-  ({ sb, podman } = (await startManagers("podman", ["podman"])) as { sb: Sandbox; podman: Podman });
-}, 600_000);
-
-afterAll(() => stopManagers("podman", sb), 120_000);
+const m = managersSuite("podman", ["podman"]);
 /** `podman --runtime <rt> args`. */
 function run(rt: Runtime, args: string[]) {
-  return podman.with(rt, args);
+  return m.podman.with(rt, args);
 }
 
 /** Runs `podman run -d ... busybox sleep 1000` with rt; returns the container id. */
 function detached(rt: Runtime, extra: string[] = []): string {
   const id = check(run(rt, ["run", "-d", "--network", "none", ...extra, "busybox", "sleep", "1000"]), `${rt.name}: run -d`).stdout.trim();
-  sb.tracked.add(id);
+  m.sb.tracked.add(id);
   return id;
 }
 
-const status = (id: string) => podman.raw(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]).stdout.trim();
+const status = (id: string) => m.podman.raw(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]).stdout.trim();
 
 describe("podman with runts as its runtime, compared with runc", () => {
   test("run --rm --network none: stdout, stderr and exit codes", () => {
@@ -54,18 +47,18 @@ describe("podman with runts as its runtime, compared with runc", () => {
       const port = rt.name === "runc" ? "18090" : "18091";
       const serve = `while true; do echo hello-${rt.name} | nc -l -p 80; done`;
       const id = check(run(rt, ["run", "-d", "-p", `${port}:80`, "busybox", "sh", "-c", serve]), `${rt.name}: run -d -p`).stdout.trim();
-      sb.tracked.add(id);
+      m.sb.tracked.add(id);
       try {
-        const hostIp = check(sb.run(["ip", "-o", "-4", "addr", "show", "podman0"]), "podman0").stdout.match(/inet ([\d.]+)/)![1]!;
+        const hostIp = check(m.sb.run(["ip", "-o", "-4", "addr", "show", "podman0"]), "podman0").stdout.match(/inet ([\d.]+)/)![1]!;
         const answer = await waitFor(
           `port ${port}`,
-          () => sb.run(["busybox", "nc", "-w", "2", hostIp, port], { timeoutMs: 5_000 }).stdout.trim() || null,
+          () => m.sb.run(["busybox", "nc", "-w", "2", hostIp, port], { timeoutMs: 5_000 }).stdout.trim() || null,
           15_000,
           200,
         );
         return answer.replace(rt.name, "RT");
       } finally {
-        podman.raw(["rm", "-f", "-t", "0", id]);
+        m.podman.raw(["rm", "-f", "-t", "0", id]);
       }
     });
     expect(got).toBe("hello-RT");
@@ -74,30 +67,30 @@ describe("podman with runts as its runtime, compared with runc", () => {
   test("run -d, top, pause/unpause, kill, stop -t, rm -f", async () => {
     compare((rt) => {
       const id = detached(rt);
-      const top = check(podman.raw(["top", id, "args"]), `${rt.name}: top`).stdout.trim().split("\n");
+      const top = check(m.podman.raw(["top", id, "args"]), `${rt.name}: top`).stdout.trim().split("\n");
       const afterRun = status(id);
-      check(podman.raw(["pause", id]), `${rt.name}: pause`);
+      check(m.podman.raw(["pause", id]), `${rt.name}: pause`);
       const paused = status(id);
-      check(podman.raw(["unpause", id]), `${rt.name}: unpause`);
+      check(m.podman.raw(["unpause", id]), `${rt.name}: unpause`);
       const unpaused = status(id);
-      check(podman.raw(["kill", "--signal", "KILL", id]), `${rt.name}: kill`);
-      check(podman.raw(["wait", id]), `${rt.name}: wait`);
+      check(m.podman.raw(["kill", "--signal", "KILL", id]), `${rt.name}: kill`);
+      check(m.podman.raw(["wait", id]), `${rt.name}: wait`);
       const killed = status(id);
-      check(podman.raw(["rm", id]), `${rt.name}: rm`);
+      check(m.podman.raw(["rm", id]), `${rt.name}: rm`);
 
       // sleep as pid 1 ignores SIGTERM: stop -t 1 ends in SIGKILL (137).
       const id2 = detached(rt);
-      check(podman.raw(["stop", "-t", "1", id2]), `${rt.name}: stop`);
+      check(m.podman.raw(["stop", "-t", "1", id2]), `${rt.name}: stop`);
       const stopped = status(id2);
-      check(podman.raw(["rm", id2]), `${rt.name}: rm`);
+      check(m.podman.raw(["rm", id2]), `${rt.name}: rm`);
 
       const id3 = detached(rt);
-      check(podman.raw(["rm", "-f", "-t", "0", id3]), `${rt.name}: rm -f`);
-      const gone = podman.raw(["container", "exists", id3]).code;
+      check(m.podman.raw(["rm", "-f", "-t", "0", id3]), `${rt.name}: rm -f`);
+      const gone = m.podman.raw(["container", "exists", id3]).code;
       return { top, afterRun, paused, unpaused, killed, stopped, gone };
     });
-    await waitFor("no container processes left", () => sb.leftovers().length === 0, 10_000).catch(() => {});
-    expect(sb.leftovers()).toEqual([]);
+    await waitFor("no container processes left", () => m.sb.leftovers().length === 0, 10_000).catch(() => {});
+    expect(m.sb.leftovers()).toEqual([]);
   });
 
   test("--read-only: the root filesystem refuses writes, /tmp stays writable", () => {
@@ -134,15 +127,15 @@ describe("podman with runts as its runtime, compared with runc", () => {
   test("fault: the container's conmon killed; rm -f, then the runtime's delete --force, leave nothing", async () => {
     const got = await compareRuntimesAsync(async (rt) => {
       const id = detached(rt);
-      const conmon = Number(check(podman.raw(["inspect", "--format", "{{.State.ConmonPid}}", id]), "inspect").stdout.trim());
+      const conmon = Number(check(m.podman.raw(["inspect", "--format", "{{.State.ConmonPid}}", id]), "inspect").stdout.trim());
       process.kill(conmon, "SIGKILL");
       await waitFor("conmon gone", () => !existsSync(`/proc/${conmon}`), 5_000);
-      const rm = podman.raw(["rm", "-f", "-t", "0", id]).code;
-      const exists = podman.raw(["container", "exists", id]).code;
+      const rm = m.podman.raw(["rm", "-f", "-t", "0", id]).code;
+      const exists = m.podman.raw(["container", "exists", id]).code;
       const stateLeft = existsSync(`/run/${rt.name}/${id}`);
       const deleted = runtime(rt.bin, ["delete", "--force", id]).code;
-      await waitFor("nothing left", () => sb.leftovers().length === 0, 10_000).catch(() => {});
-      return { rm, exists, stateLeft, deleted, left: sb.leftovers() };
+      await waitFor("nothing left", () => m.sb.leftovers().length === 0, 10_000).catch(() => {});
+      return { rm, exists, stateLeft, deleted, left: m.sb.leftovers() };
     });
     expect(got).toEqual({ rm: 0, exists: 1, stateLeft: true, deleted: 0, left: [] });
   });

@@ -4,17 +4,11 @@
  * containerd's allow user namespaces only with CAP_SYS_ADMIN; podman 4.3's allows them) a
  * user namespace is refused, while `seccomp=unconfined` lets it through.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Runtime } from "../lib/harness";
-import { compareRuntimes, type Managers, startManagers, stopManagers } from "../lib/managers";
+import { compareRuntimes, managersSuite } from "../lib/managers";
 
-let m: Managers;
-
-beforeAll(async () => {
-  m = (await startManagers("seccomp", ["podman", "containerd", "docker"])) as Managers;
-}, 600_000);
-
-afterAll(() => stopManagers("seccomp", m?.sb), 120_000);
+const m = managersSuite("seccomp", ["podman", "containerd", "docker"]);
 
 /** The seccomp mode, then whether a user namespace can be made. */
 const PROBE = "grep '^Seccomp' /proc/self/status; unshare -U true 2>/dev/null && echo userns allowed || echo userns refused";

@@ -3,17 +3,11 @@
  * hands the pty master to conmon or the shim), with runts and with runc (the oracle) in the
  * same test. ctr wants a terminal of its own for -t: it runs under script(1).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { type Runtime, runtime } from "../lib/harness";
-import { check, compareRuntimes, IMAGE, type Managers, startManagers, stopManagers } from "../lib/managers";
+import { check, compareRuntimes, IMAGE, managersSuite } from "../lib/managers";
 
-let m: Managers;
-
-beforeAll(async () => {
-  m = (await startManagers("terminals", ["podman", "containerd", "docker"])) as Managers;
-}, 600_000);
-
-afterAll(() => stopManagers("terminals", m?.sb), 120_000);
+const m = managersSuite("terminals", ["podman", "containerd", "docker"]);
 
 const TTY = "tty; exit 3";
 

@@ -3,17 +3,11 @@
  * runts and with runc (the oracle) in the same test: the mapping seen inside, root inside,
  * a writable rootfs, and the container's process running as the mapped host uid.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Runtime } from "../lib/harness";
-import { check, compareRuntimes, IMAGE, type Managers, startManagers, stopManagers } from "../lib/managers";
+import { check, compareRuntimes, IMAGE, managersSuite } from "../lib/managers";
 
-let m: Managers;
-
-beforeAll(async () => {
-  m = (await startManagers("userns", ["podman", "containerd"])) as Managers;
-}, 600_000);
-
-afterAll(() => stopManagers("userns", m?.sb), 120_000);
+const m = managersSuite("userns", ["podman", "containerd"]);
 
 const MAP = ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"];
 const INSIDE = "cat /proc/self/uid_map /proc/self/gid_map; id; touch /tmp/x && echo writable";

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { expect } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { findDirs, hostMounts, REPO, requireRoot, type RunOptions, type RunResult, RT_RUNC, RT_RUNTS, type Runtime, runtime } from "./harness";
 import { expectCoveredForms } from "./manager-argv";
 import { testRootfs } from "./rootfs";
@@ -465,6 +465,19 @@ export async function startManagers(name: string, which: Manager[]): Promise<Par
     await sb.destroy();
     throw e;
   }
+}
+
+/**
+ * A test file's managers: started in its beforeAll (installing what is missing), removed in its
+ * afterAll with the leftover and call-form checks. The object is filled in once beforeAll ran.
+ */
+export function managersSuite(suite: string, which: Manager[]): Managers {
+  const m = {} as Managers;
+  beforeAll(async () => {
+    Object.assign(m, await startManagers(suite, which));
+  }, 600_000);
+  afterAll(() => stopManagers(suite, m.sb), 120_000);
+  return m;
 }
 
 /** For afterAll: removes everything (expecting nothing left) and checks the recorded call forms. */
