@@ -51,18 +51,6 @@ function asks(v: unknown): boolean {
   return true;
 }
 
-/**
- * Whether a linux.resources value asks for a limit. runc applies no resource number that is 0
- * (cpu shares, quota and period, blockIO weights, memory limits, pids.limit: 0 means unset),
- * and dockerd and containerd send such zeros for every container; memory.swappiness is the
- * exception, where 0 is a setting.
- */
-function asksResource(v: unknown, key = ""): boolean {
-  if (v === 0) return key === "swappiness";
-  if (v && typeof v === "object" && !Array.isArray(v)) return Object.entries(v).some(([k, x]) => asksResource(x, k));
-  return asks(v);
-}
-
 /** Throws a ConfigError naming the first field of config.json runts would otherwise ignore. */
 export function refuseUnsupported(spec: Spec, facts: Pick<HostFacts, "exists">): void {
   for (const u of UNSUPPORTED) {
@@ -72,6 +60,6 @@ export function refuseUnsupported(spec: Spec, facts: Pick<HostFacts, "exists">):
     throw new ConfigError(`${u.field}: ${why}`);
   }
   for (const [key, v] of Object.entries(spec.linux?.resources ?? {})) {
-    if (!RESOURCES_APPLIED.includes(key) && asksResource(v)) throw new ConfigError(`linux.resources.${key}: ${LIMITS}`);
+    if (!RESOURCES_APPLIED.includes(key) && asks(v)) throw new ConfigError(`linux.resources.${key}: ${LIMITS}`);
   }
 }

@@ -36,15 +36,6 @@ export function ensureManagers(): void {
   if (r.status !== 0) throw new Error(`installing the managers failed: ${r.stdout}${r.stderr}`);
 }
 
-/**
- * What runts still refuses (one clear line, see src/plan/unsupported.ts) and the managers ask
- * for by default: a seccomp profile (podman, docker), cgroup limits (podman's pids limit 2048,
- * ctr's cpu shares 1024). While a name is here the sandboxes configure the managers not to ask,
- * so that everything else can be tested; the suite of each feature (managers-seccomp,
- * managers-cgroups) removes its name when it lands, and then the defaults are tested.
- */
-export const RUNTS_LACKS = new Set<string>();
-
 /** The docker CLI of the docker.io package (another `docker` may come first in PATH). */
 export const DOCKER = "/usr/bin/docker";
 /** The image every manager runs: the test rootfs (busybox + /bin/probe) as one layer. */
@@ -519,8 +510,6 @@ export class Podman {
       `[containers]
 log_driver = "k8s-file"
 default_ulimits = [${podmanUlimits()}]
-${RUNTS_LACKS.has("seccomp") ? 'seccomp_profile = "unconfined"' : ""}
-${RUNTS_LACKS.has("limits") ? "pids_limit = 0" : ""}
 [network]
 network_backend = "netavark"
 network_config_dir = "${net}"
@@ -609,8 +598,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
   /** The runtime flags of `ctr run` for rt: its recorder as the shim's runc binary, its own root. */
   runtimeFlags(rt: Runtime): string[] {
-    const shares = RUNTS_LACKS.has("limits") ? ["--cpu-shares", "0"] : [];
-    return ["--runc-binary", this.sb.wrapper(rt, "containerd"), "--runc-root", this.sb.dir(`runtime-root/ctr-${rt.name}`), ...shares];
+    return ["--runc-binary", this.sb.wrapper(rt, "containerd"), "--runc-root", this.sb.dir(`runtime-root/ctr-${rt.name}`)];
   }
 
   /** `ctr run <runtime flags of rt> args...` (args: ctr run flags, then image, id, command). */
@@ -692,10 +680,9 @@ export class Docker {
     });
   }
 
-  /** `docker run --runtime <rt> args` (dockerd 20.10 has no daemon-wide "unconfined" profile). */
+  /** `docker run --runtime <rt> args`. */
   run(rt: Runtime, args: string[], opts: RunOptions = {}): RunResult {
-    const seccomp = RUNTS_LACKS.has("seccomp") ? ["--security-opt", "seccomp=unconfined"] : [];
-    return this.docker(["run", "--runtime", Docker.runtimeName(rt), ...seccomp, ...args], opts);
+    return this.docker(["run", "--runtime", Docker.runtimeName(rt), ...args], opts);
   }
 
   load(archive: string): void {
