@@ -1,4 +1,5 @@
 // runts entry point: global flags, then one command. Hot commands load only what they use.
+import { splitCommandLine } from "./cli/argv.ts";
 import { COMMANDS, GLOBAL_FLAGS } from "./cli/commands.ts";
 import { type FlagSpec, parseFlags, UsageError } from "./cli/flags.ts";
 import { RuntsError } from "./errors.ts";
@@ -15,9 +16,7 @@ const HELP: FlagSpec = { name: "help", alias: ["h"], type: "boolean", describe: 
 class UnknownCommand extends UsageError {}
 
 async function main(argv: string[]): Promise<number> {
-  const cmdIndex = argv.findIndex((a, i) => !a.startsWith("-") && !isFlagValue(argv, i));
-  const globalArgv = cmdIndex < 0 ? argv : argv.slice(0, cmdIndex);
-  const name = cmdIndex < 0 ? undefined : argv[cmdIndex];
+  const { global: globalArgv, name, rest } = splitCommandLine(argv);
   // Found before the global flags are parsed: a usage error must reach --log too.
   const target = logTarget(globalArgv);
   const log = new Logger(target.file, target.format === "json" ? "json" : "text", globalArgv.some((a) => /^--?debug(=true)?$/.test(a)));
@@ -36,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const cmd = COMMANDS.find((c) => c.name === name);
     if (!cmd) throw new UnknownCommand(`unknown command ${JSON.stringify(name)} (see runts --help)`);
-    const args = parseFlags(argv.slice(cmdIndex + 1), [...cmd.flags, HELP], cmd.stopAtPositional);
+    const args = parseFlags(rest, [...cmd.flags, HELP], cmd.stopAtPositional);
     if (args.flags.help) {
       const { printHelp } = await import("./cli/help.ts");
       return printHelp(name);
@@ -72,14 +71,6 @@ function logTarget(argv: string[]): { file?: string; format: string } {
 function absoluteRoot(root: string): string {
   const abs = root.startsWith("/") ? root : `${process.cwd()}/${root}`;
   return abs.replace(/\/+$/, "") || "/";
-}
-
-/** Global flags that take a value: `--root /x create` must not read /x as the command. */
-function isFlagValue(argv: string[], i: number): boolean {
-  const prev = argv[i - 1];
-  if (!prev || prev.includes("=")) return false;
-  const name = prev.replace(/^--?/, "");
-  return GLOBAL_FLAGS.some((f) => f.type !== "boolean" && (f.name === name || f.alias?.includes(name)));
 }
 
 function errorMessage(err: unknown, cmd: string): string {

@@ -141,7 +141,7 @@ function readText(p: string): string | null {
 }
 
 /** Directories under `dir` (not following symlinks) whose name contains `id`, up to `depth` levels. */
-function findDirs(dir: string, id: string, depth: number, found: Set<string>): void {
+export function findDirs(dir: string, id: string, depth: number, found: Set<string>): void {
   if (depth <= 0) return;
   let entries;
   try {
