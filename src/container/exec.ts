@@ -97,8 +97,13 @@ async function execProcess(ctx: Context, o: ExecOptions): Promise<number> {
   // koffi (SCM_RIGHTS) only for a container with a seccomp agent.
   const agent = seccomp?.listener ? await import("../seccomp/listener.ts") : undefined;
   const terminal = await consoleSide(plan.relay, o.consoleSocket, plan.ops.some((op) => op.op === "CONSOLE"));
+  const toAgent = (fd: number, pid: number) => agent!.sendToAgent(seccomp!.listener!, fd, pid, hookState(state, "running"));
+  let started: { pid: number; time: string | undefined } | undefined;
   try {
-    return await launchExec(ctx, o, proc, plan, listen + o.preserveFds, terminal, (fd, pid) => agent!.sendToAgent(seccomp!.listener!, fd, pid, hookState(state, "running")));
+    return await launchExec(ctx, o, proc, plan, listen + o.preserveFds, terminal, toAgent, (pid) => (started = { pid, time: processStartTime(pid) }));
+  } catch (err) {
+    if (started) awaitGone(started.pid, started.time);
+    throw err;
   } finally {
     terminal.close();
     terminal.restoreTerminal();
@@ -111,26 +116,8 @@ function awaitGone(pid: number, startTime: string | undefined): void {
   while (startTime !== undefined && processStartTime(pid) === startTime && Date.now() < deadline) sleepMs(1);
 }
 
-/** toAgent: hands the exec'd process's seccomp notify fd to the container's agent. */
+/** toAgent: hands the exec'd process's seccomp notify fd to the container's agent; onPid: told the pid first. */
 async function launchExec(
-  ctx: Context,
-  o: ExecOptions,
-  proc: Process,
-  plan: ExecPlan,
-  passFds: number,
-  terminal: ConsoleSide,
-  toAgent: (fd: number, pid: number) => void,
-): Promise<number> {
-  let started: { pid: number; time: string | undefined } | undefined;
-  try {
-    return await launchAndWait(ctx, o, proc, plan, passFds, terminal, toAgent, (pid) => (started = { pid, time: processStartTime(pid) }));
-  } catch (err) {
-    if (started) awaitGone(started.pid, started.time);
-    throw err;
-  }
-}
-
-async function launchAndWait(
   ctx: Context,
   o: ExecOptions,
   proc: Process,
