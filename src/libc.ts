@@ -7,7 +7,7 @@
 // `kill` and `delete` load nothing but their own code, and create, run and exec no koffi
 // unless they have a terminal (sys.ts; DESIGN.md, "Startup").
 import { CString, dlopen, ptr, read as peek } from "bun:ffi";
-import { SysError } from "./errors.ts";
+import { RuntsError, SysError } from "./errors.ts";
 import { sleepMs } from "./sleep.ts";
 
 function load() {
@@ -410,4 +410,19 @@ export function openInRoot(rootFd: number, path: string): number {
   view.setBigUint64(16, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), true);
   const p = cstr(path);
   return check("openat2", path, () => Number(c().syscall(SYS_OPENAT2, rootFd, ptr(p), ptr(how), 24)));
+}
+
+const SYS_BPF = 321;
+
+/**
+ * bpf(2) with attr (a union bpf_attr prefix; the kernel takes a shorter one zero-filled).
+ * `pointers` are written into attr at the given offsets as the addresses of those arrays,
+ * which the kernel reads (and PROG_QUERY writes) during the call.
+ */
+export function bpf(cmd: number, attr: Uint8Array, what: string, path: string, pointers: [number, Uint8Array][] = []): number {
+  const view = new DataView(attr.buffer, attr.byteOffset, attr.byteLength);
+  for (const [off, bytes] of pointers) view.setBigUint64(off, BigInt(ptr(bytes)), true);
+  const r = Number(c().syscall(SYS_BPF, cmd, ptr(attr), attr.length, 0));
+  if (r < 0) throw new RuntsError(what, path, errno());
+  return r;
 }

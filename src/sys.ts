@@ -95,7 +95,6 @@ interface Libc {
   tcgetattr(fd: number, termios: Uint8Array): number;
   tcsetattr(fd: number, when: number, termios: Uint8Array): number;
   memfd_create(name: string, flags: number): number;
-  syscall(nr: number, ...typedArgs: unknown[]): number;
   pread(fd: number, buf: Uint8Array, count: number, offset: number): number;
   sendmsg(fd: number, msg: Uint8Array, flags: number): number;
   recvmsg(fd: number, msg: Uint8Array, flags: number): number;
@@ -113,7 +112,6 @@ function c(): Libc {
     tcgetattr: lib.func("int tcgetattr(int fd, _Out_ uint8_t *termios)"),
     tcsetattr: lib.func("int tcsetattr(int fd, int when, const uint8_t *termios)"),
     memfd_create: lib.func("int memfd_create(const char *name, unsigned int flags)"),
-    syscall: lib.func("long syscall(long nr, ...)"),
     pread: lib.func("long pread(int fd, _Out_ uint8_t *buf, size_t count, long offset)"),
     sendmsg: lib.func("long sendmsg(int fd, const uint8_t *msg, int flags)"),
     recvmsg: lib.func("long recvmsg(int fd, uint8_t *msg, int flags)"),
@@ -175,38 +173,7 @@ export function setTerminalAttrs(fd: number, attrs: Uint8Array): void {
 
 const MFD_CLOEXEC = 1;
 
-const SYS_BPF = 321;
 
-/** Memory koffi allocated (stable: its address can go into a syscall's struct), freed by the caller. */
-function stable(bytes: Uint8Array): { ptr: unknown; address: bigint } {
-  const ptr = koffi.alloc("uint8_t", Math.max(1, bytes.length));
-  if (bytes.length) koffi.encode(ptr, "uint8_t", Array.from(bytes), bytes.length);
-  return { ptr, address: koffi.address(ptr) as bigint };
-}
-
-/**
- * bpf(2) with attr (a union bpf_attr prefix; the kernel takes a shorter one zero-filled).
- * `pointers` are copied to stable memory and their addresses written at the given attr
- * offsets; attr is updated with what the kernel wrote back (PROG_QUERY's count).
- */
-export function bpf(cmd: number, attr: Uint8Array, what: string, path: string, pointers: [number, Uint8Array][] = []): number {
-  const held = pointers.map(([off, bytes]) => {
-    const s = stable(bytes);
-    new DataView(attr.buffer, attr.byteOffset).setBigUint64(off, s.address, true);
-    return { off, bytes, s };
-  });
-  const a = stable(attr);
-  try {
-    const r = c().syscall(SYS_BPF, "int", cmd, "void *", a.ptr, "unsigned int", attr.length);
-    if (r < 0) throw new RuntsError(what, path, koffi.errno());
-    attr.set(koffi.decode(a.ptr, "uint8_t", attr.length) as Uint8Array);
-    for (const h of held) h.bytes.set(koffi.decode(h.s.ptr, "uint8_t", h.bytes.length) as Uint8Array);
-    return r;
-  } finally {
-    koffi.free(a.ptr);
-    for (const h of held) koffi.free(h.s.ptr);
-  }
-}
 
 /** An anonymous file (memfd) for a library to write into; read it back with readBack. */
 export function scratchFile(name: string): number {

@@ -1,5 +1,5 @@
 // Writes a container's device rules (create, and update with devices): the v1 list and the
-// BPF program (koffi, through device-bpf-attach.ts, so only these paths load it).
+// BPF program (device-bpf-attach.ts).
 import { RuntsError, wrapSys } from "../errors.ts";
 import { attachDeviceProgram } from "./device-bpf-attach.ts";
 import { type DeviceRule, v1DeviceWrites } from "./device-rules.ts";

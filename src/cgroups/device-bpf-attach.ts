@@ -1,9 +1,8 @@
-// Loads the device program and attaches it to a v2 cgroup (create and update only: koffi).
+// Loads the device program and attaches it to a v2 cgroup (create and update only).
 // An earlier program runts attached is detached after the new one is in place, so the
 // cgroup is never without one.
 import { RuntsError } from "../errors.ts";
-import { close, O, open } from "../libc.ts";
-import { bpf } from "../sys.ts";
+import { bpf, close, O, open } from "../libc.ts";
 import { deviceProgram } from "./device-bpf.ts";
 import type { DeviceRule } from "./device-rules.ts";
 

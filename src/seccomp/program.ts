@@ -3,7 +3,7 @@
 // profile with every container. Loaded only by a create whose config has linux.seccomp.
 import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
 import { close, fstat, mkdirAll, O, open, readFull, readTextIfAny, rename, writeAll, writeText } from "../libc.ts";
-import { type SeccompProgram, seccompProfile } from "../plan/seccomp.ts";
+import { type SeccompProgram, seccompLoad, seccompProfile } from "../plan/seccomp.ts";
 import type { SeccompSpec } from "../spec/types.ts";
 
 /** Bump when the compiler's output for the same profile changes. */
@@ -39,17 +39,20 @@ function cacheKey(spec: SeccompSpec): string {
  * syscall names). A filter compiled before, for the same rules, is read from the cache.
  */
 export async function seccompProgram(spec: SeccompSpec, root: string): Promise<{ program: SeccompProgram; warnings: string[] }> {
-  const profile = seccompProfile(spec);
-  const { listener, loadFlags } = profile;
   const key = new Bun.CryptoHasher("sha256").update(cacheKey(spec)).digest("hex");
   const file = `${cacheDir(root)}/${key}.json`;
   let compiled = cached(readTextIfAny(file));
-  if (!compiled) {
+  let load: { loadFlags: number; listener?: SeccompProgram["listener"] };
+  if (compiled) {
+    load = seccompLoad(spec);
+  } else {
+    const profile = seccompProfile(spec);
+    load = profile;
     const { compileSeccomp } = await import("./libseccomp.ts");
     compiled = compileSeccomp(profile);
     store(root, file, { bpf: Buffer.from(compiled.bpf).toString("base64"), warnings: compiled.warnings });
   }
-  return { program: { bpf: compiled.bpf, flags: loadFlags, listener }, warnings: compiled.warnings };
+  return { program: { bpf: compiled.bpf, flags: load.loadFlags, listener: load.listener }, warnings: compiled.warnings };
 }
 
 /** A cache entry's program and warnings; undefined for none, or a damaged one (compiled again). */
