@@ -47,7 +47,8 @@ function load() {
 let libc: ReturnType<typeof load> | undefined;
 const c = (): ReturnType<typeof load> => (libc ??= load());
 
-function errno(): number {
+/** errno of the calling thread after a failed call, through bun:ffi (this file's or another's). */
+export function errno(): number {
   const p = c().__errno_location();
   return p ? peek.i32(p, 0) : 0;
 }

@@ -1,9 +1,11 @@
 // Netlink sockets in-process (bun:ffi on libc): the host's NETLINK_ROUTE and NETLINK_NETFILTER
 // sockets, and requests on the one runts-init opens in the container's network namespace
-// (attach.ts receives it). Messages are built in netlink.ts and nft-netlink.ts. A dlopen of its own, not libc.ts's:
-// that one is compiled by every command, these symbols only by networked creates and deletes.
-import { dlopen, read as peek } from "bun:ffi";
+// (attach.ts receives it). Messages are built in netlink.ts and nft-netlink.ts. Its socket
+// calls are a dlopen of its own, not libc.ts's: that one is compiled by every command, these
+// symbols only by networked creates and deletes. errno is libc.ts's.
+import { dlopen } from "bun:ffi";
 import { RuntsError } from "../errors.ts";
+import { errno } from "../libc.ts";
 import { linkIndex, parseReplies, type Reply } from "./netlink.ts";
 import * as nl from "./netlink.ts";
 
@@ -13,17 +15,11 @@ function load() {
     send: { args: ["i32", "ptr", "u64", "i32"], returns: "i64" },
     recv: { args: ["i32", "ptr", "u64", "i32"], returns: "i64" },
     close: { args: ["i32"], returns: "i32" },
-    __errno_location: { args: [], returns: "ptr" },
   }).symbols;
 }
 
 let libc: ReturnType<typeof load> | undefined;
 const c = (): ReturnType<typeof load> => (libc ??= load());
-
-function errno(): number {
-  const p = c().__errno_location();
-  return p ? peek.i32(p, 0) : 0;
-}
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
