@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 # runc and crun are the references; /usr/bin/time measures peak RSS. In the qemu guest
 # (no network) they come from the host, where bench/vm.sh installed them.
-sh scripts/ensure-apt.sh /usr/sbin/runc:runc /usr/bin/crun:crun /usr/bin/time:time
+sh scripts/ensure-apt.sh /bin/busybox:busybox-static /usr/sbin/runc:runc /usr/bin/crun:crun /usr/bin/time:time
 if [ ! -x "${RUNTS_BIN:-dist/runts}" ]; then
   echo "bench: ${RUNTS_BIN:-dist/runts} is missing; build it first: sh scripts/build.sh" >&2
   exit 1

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 VM=${RUN_IN_VM_SCRIPT:-../shared/vm/run-in-vm.sh}
 # The guest has no network: install the references on the host, whose / it sees.
-sh scripts/ensure-apt.sh /usr/sbin/runc:runc /usr/bin/crun:crun /usr/bin/time:time
+sh scripts/ensure-apt.sh /bin/busybox:busybox-static /usr/sbin/runc:runc /usr/bin/crun:crun /usr/bin/time:time
 set --
 for v in BENCH_RUNS BENCH_WARMUP BENCH_TIMEOUT_MS RUNTS_BIN; do
   eval "isset=\${$v+x}"

@@ -12,7 +12,9 @@ function errnoNumbers(): Record<string, number> {
 
 /**
  * A failure with the context a user needs: what was being done, on what, and the errno; and
- * the config.json field it was carrying out, when there is one.
+ * the config.json field it was carrying out, when there is one. The message is worded when it
+ * is read: most SysErrors are expected (EEXIST, ENOENT) and caught, and wording one loads the
+ * errno names.
  */
 export class RuntsError extends Error {
   constructor(
@@ -22,9 +24,15 @@ export class RuntsError extends Error {
     readonly detail = "",
     readonly field = "",
   ) {
-    super((field ? `config.json: ${field}: ` : "") + formatError(op, path, errno, detail));
+    super();
   }
 }
+Object.defineProperty(RuntsError.prototype, "message", {
+  configurable: true,
+  get(this: RuntsError): string {
+    return (this.field ? `config.json: ${this.field}: ` : "") + formatError(this.op, this.path, this.errno, this.detail);
+  },
+});
 
 export function formatError(op: string, path: string, errno: number, detail: string): string {
   let msg = op;

@@ -237,16 +237,22 @@ export function mkdir(path: string, mode: number): void {
 }
 
 const EEXIST = 17;
+const ENOENT = 2;
 
-/** mkdir -p: the missing directories of an absolute path, each with mode. */
+/** mkdir -p: the missing directories from the deepest existing one down, each with mode. */
 export function mkdirAll(path: string, mode: number): void {
-  let at = "";
-  for (const part of path.split("/").filter(Boolean)) {
-    at += `/${part}`;
+  try {
+    mkdir(path, mode);
+  } catch (err) {
+    if (!(err instanceof SysError)) throw err;
+    if (err.errno === EEXIST) return;
+    const parent = path.slice(0, path.replace(/\/+$/, "").lastIndexOf("/"));
+    if (err.errno !== ENOENT || !parent) throw err;
+    mkdirAll(parent, mode);
     try {
-      mkdir(at, mode);
-    } catch (err) {
-      if (!(err instanceof SysError && err.errno === EEXIST)) throw err;
+      mkdir(path, mode);
+    } catch (again) {
+      if (!(again instanceof SysError && again.errno === EEXIST)) throw again;
     }
   }
 }

@@ -1,6 +1,6 @@
 // Plain cgroupfs directory operations shared by both drivers.
 import { errnoOf, RuntsError, wrapSys } from "../errors.ts";
-import { close, listDir, O, open, openAt, readTextIfAny, rmdir, rmdirAt, writeText } from "../libc.ts";
+import { close, exists, listDir, O, open, openAt, readTextIfAny, rmdir, rmdirAt, writeText } from "../libc.ts";
 import { sleepMs } from "../sleep.ts";
 
 export function readProcs(dir: string): number[] {
@@ -28,6 +28,7 @@ export function allProcs(dir: string): number[] {
 }
 
 export function assertDirFree(dir: string): void {
+  if (!exists(dir)) return; // the common case: a cgroup create makes
   const procs = readProcs(dir);
   if (procs.length) throw new RuntsError("create cgroup", dir, 0, `already in use by pid ${procs.join(", ")}`);
   const children = subdirs(dir);
@@ -48,6 +49,16 @@ export function killPids(pids: number[]): void {
  * directory fds (one open at a time), never through a path longer than the top one.
  */
 export function removeDir(dir: string, timeoutMs = 5000): void {
+  // Most containers leave a cgroup without children or processes: one rmdir. EBUSY (children,
+  // or killed processes still leaving) and EAGAIN take the walk below, which waits for them.
+  try {
+    return rmdir(dir);
+  } catch (err) {
+    const errno = errnoOf(err);
+    // ENOENT: gone; ENOTDIR: a state.json from before ids were checked names an interface file.
+    if (errno === 2 || errno === 20) return;
+    if (errno !== 16 && errno !== 11) throw new RuntsError("remove cgroup", dir, errno);
+  }
   const deadline = Date.now() + timeoutMs;
   const retry = (what: string, fn: () => void): void => {
     for (;;) {

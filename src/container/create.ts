@@ -190,7 +190,7 @@ export async function create(ctx: Context, o: CreateOptions): Promise<Created> {
     dir.unlock();
     return { state, launched, relay: plan.relay !== undefined, restoreTerminal: terminal.restoreTerminal };
   } catch (err) {
-    if (state) destroy(state, ctx.root);
+    if (state) await destroy(state, ctx.root);
     dir.remove();
     terminal?.restoreTerminal();
     throw err;

@@ -1,13 +1,12 @@
 import { cgroupsOf } from "../cgroups/driver.ts";
-import { detach } from "../network/detach.ts";
 import type { StoredState } from "../state/state-dir.ts";
 import { processStartTime } from "../state/status.ts";
 
 /**
  * Kills whatever is left of a container and removes its cgroups and its network (not its
- * state directory).
+ * state directory). The networking code loads only for a container that has a network.
  */
-export function destroy(s: StoredState, root: string): void {
+export async function destroy(s: StoredState, root: string): Promise<void> {
   const cgroups = cgroupsOf(s);
   if (s.cgroupDir || s.cgroupV1) {
     cgroups.remove();
@@ -16,5 +15,5 @@ export function destroy(s: StoredState, root: string): void {
       process.kill(s.pid, "SIGKILL");
     } catch {}
   }
-  if (s.network) detach(root, s.id);
+  if (s.network) (await import("../network/detach.ts")).detach(root, s.id);
 }

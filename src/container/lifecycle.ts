@@ -209,7 +209,7 @@ function killLocked(o: Opened, signal: number, all: boolean): void {
   }
 }
 
-export function remove(ctx: Context, id: string, force: boolean): void {
+export async function remove(ctx: Context, id: string, force: boolean): Promise<void> {
   let o: Opened;
   try {
     o = openContainer(ctx, id, force);
@@ -219,18 +219,18 @@ export function remove(ctx: Context, id: string, force: boolean): void {
     throw err;
   }
   try {
-    removeLocked(ctx, o, force);
+    await removeLocked(ctx, o, force);
   } finally {
     o.dir.unlock();
   }
 }
 
-function removeLocked(ctx: Context, o: Opened, force: boolean): void {
+async function removeLocked(ctx: Context, o: Opened, force: boolean): Promise<void> {
   const id = o.state.id;
   if ((o.status === "running" || o.status === "paused") && !force) {
     throw new RuntsError("delete", id, 0, `cannot delete a ${o.status} container without --force`);
   }
-  destroy(o.state, ctx.root);
+  await destroy(o.state, ctx.root);
   if (o.status !== "creating" || o.state.pid > 0) {
     runHooks("poststop", o.state.hooks?.poststop, hookState(o.state, "stopped"), (m) => ctx.log.warn(m));
   }

@@ -17,7 +17,7 @@ export async function run(ctx: Context, o: RunOptions): Promise<number> {
     start(ctx, o.id);
   } catch (err) {
     forwarder?.stop();
-    remove(ctx, o.id, true);
+    await remove(ctx, o.id, true);
     await launched.exited;
     restoreTerminal();
     throw err;
@@ -25,6 +25,6 @@ export async function run(ctx: Context, o: RunOptions): Promise<number> {
   if (!forwarder) return 0;
   const status = await forwarder.forwardUntil(state.pid, launched.exited);
   restoreTerminal();
-  if (!o.keep) remove(ctx, o.id, true);
+  if (!o.keep) await remove(ctx, o.id, true);
   return status;
 }
