@@ -426,10 +426,26 @@ const SYS_BPF = 321;
  * `pointers` are written into attr at the given offsets as the addresses of those arrays,
  * which the kernel reads (and PROG_QUERY writes) during the call.
  */
+const SYS_RT_SIGPROCMASK = 14;
+const SIG_SETMASK = 2;
+
 export function bpf(cmd: number, attr: Uint8Array, what: string, path: string, pointers: [number, Uint8Array][] = []): number {
   const view = new DataView(attr.buffer, attr.byteOffset, attr.byteLength);
   for (const [off, bytes] of pointers) view.setBigUint64(off, BigInt(ptr(bytes)), true);
-  const r = Number(c().syscall(SYS_BPF, cmd, ptr(attr), attr.length, 0));
-  if (r < 0) throw new RuntsError(what, path, errno());
-  return r;
+  // The verifier gives up with EAGAIN when a signal is pending (a profiler's SIGPROF, a
+  // runtime's thread-suspend signal): signals wait while bpf(2) runs, and EAGAIN is tried
+  // again, as libbpf does.
+  const all = new Uint8Array(8).fill(0xff);
+  const saved = new Uint8Array(8);
+  c().syscall(SYS_RT_SIGPROCMASK, SIG_SETMASK, ptr(all), ptr(saved), 8);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const r = Number(c().syscall(SYS_BPF, cmd, ptr(attr), attr.length, 0));
+      if (r >= 0) return r;
+      const e = errno();
+      if ((e !== EAGAIN && e !== EINTR) || attempt === 5) throw new RuntsError(what, path, e);
+    }
+  } finally {
+    c().syscall(SYS_RT_SIGPROCMASK, SIG_SETMASK, ptr(saved), 0, 8);
+  }
 }

@@ -125,6 +125,23 @@ describe("device control", () => {
     expect(lists.runts).toEqual(lists.runc!);
   });
 
+  test("the device program loads while signals keep arriving (the verifier's EAGAIN on a pending signal)", () => {
+    // Bun's sampling profiler sends runts a signal every 20 µs: a bpf(BPF_PROG_LOAD) that a
+    // signal interrupts fails with EAGAIN. Before the fix, 3 creates in 10 failed so.
+    const prof = scope.hostDir("prof");
+    const b = bundle("true");
+    for (let i = 0; i < 5; i++) {
+      const id = scope.newId(RT_RUNTS);
+      const res = runtime(RT_RUNTS.bin, ["--root", RT_RUNTS.root, "create", "-b", b.dir, id], {
+        env: { BUN_OPTIONS: `--cpu-prof --cpu-prof-interval=20 --cpu-prof-dir=${prof}` },
+      });
+      expect(res.stderr).toBe("");
+      expect(res.code).toBe(0);
+      forceCleanup(RT_RUNTS.bin, RT_RUNTS.root, id);
+      expect(leftovers(id, RT_RUNTS.root)).toEqual([]);
+    }
+  });
+
   test("the BPF program on the unified cgroup denies by itself (v1 devices opened up from the host)", async () => {
     const out = scope.hostDir("out");
     const b = bundle("(head -c 6 /loopdev 2>&1; echo read=$?; head -c 1 /dev/null && echo null-ok) > /out/result", (c) =>
