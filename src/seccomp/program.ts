@@ -50,7 +50,7 @@ export async function seccompProgram(spec: SeccompSpec, root: string): Promise<{
     load = profile;
     const { compileSeccomp } = await import("./libseccomp.ts");
     compiled = compileSeccomp(profile);
-    store(root, file, { bpf: Buffer.from(compiled.bpf).toString("base64"), warnings: compiled.warnings });
+    store(root, file, { bpf: compiled.bpf.toBase64(), warnings: compiled.warnings });
   }
   return { program: { bpf: compiled.bpf, flags: load.loadFlags, listener: load.listener }, warnings: compiled.warnings };
 }
@@ -61,7 +61,8 @@ function cached(text: string | undefined): { bpf: Uint8Array; warnings: string[]
   try {
     const e = JSON.parse(text) as CacheEntry;
     if (typeof e.bpf !== "string" || !Array.isArray(e.warnings)) return undefined;
-    const bpf = new Uint8Array(Buffer.from(e.bpf, "base64"));
+    // Not node:buffer: its base64 decoding costs a cold process ~0.15 ms more.
+    const bpf = Uint8Array.fromBase64(e.bpf);
     return bpf.length && bpf.length % SOCK_FILTER_SIZE === 0 ? { bpf, warnings: e.warnings } : undefined;
   } catch {
     return undefined;
