@@ -1,8 +1,14 @@
 let names: Map<number, string> | undefined;
 
-/** EPERM for 1, ...: loaded on first use, so a command that does not fail does not pay for node:os. */
+/**
+ * EPERM for 1, ...: loaded on first use, so a command that does not fail does not pay for
+ * node:os. Of two names for one number (EAGAIN and EWOULDBLOCK), the one strerror words.
+ */
 function errnoName(errno: number): string | undefined {
-  names ??= new Map(Object.entries(errnoNumbers()).map(([name, num]) => [num, name]));
+  if (!names) {
+    names = new Map();
+    for (const [name, num] of Object.entries(errnoNumbers())) if (!names.has(num) || name in messages) names.set(num, name);
+  }
   return names.get(errno);
 }
 

@@ -79,5 +79,8 @@ describe("libc.ts", () => {
     expect((err as SysError).errno).toBe(2);
     expect((err as SysError).message).toBe(`open "${missing}": no such file or directory (ENOENT)`);
     expect(() => libc.rmdir(dir + "/nope")).toThrow(/rmdir .*ENOENT/);
+    // Numbers with two names get the one strerror words (bpf(2)'s EAGAIN read EWOULDBLOCK).
+    expect(new SysError("bpf", "", 11).message).toBe("bpf: resource temporarily unavailable (EAGAIN)");
+    expect(new SysError("mount", "", 95).message).toBe("mount: operation not supported (EOPNOTSUPP)");
   });
 });
