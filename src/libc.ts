@@ -246,9 +246,9 @@ export function mkdirAll(path: string, mode: number): void {
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
     if (err.errno === EEXIST) return;
-    const parent = path.slice(0, path.replace(/\/+$/, "").lastIndexOf("/"));
-    if (err.errno !== ENOENT || !parent) throw err;
-    mkdirAll(parent, mode);
+    const slash = path.replace(/\/+$/, "").lastIndexOf("/");
+    if (err.errno !== ENOENT || slash <= 0) throw err;
+    mkdirAll(path.slice(0, slash), mode);
     try {
       mkdir(path, mode);
     } catch (again) {
@@ -420,15 +420,14 @@ export function openInRoot(rootFd: number, path: string): number {
 }
 
 const SYS_BPF = 321;
+const SYS_RT_SIGPROCMASK = 14;
+const SIG_SETMASK = 2;
 
 /**
  * bpf(2) with attr (a union bpf_attr prefix; the kernel takes a shorter one zero-filled).
  * `pointers` are written into attr at the given offsets as the addresses of those arrays,
  * which the kernel reads (and PROG_QUERY writes) during the call.
  */
-const SYS_RT_SIGPROCMASK = 14;
-const SIG_SETMASK = 2;
-
 export function bpf(cmd: number, attr: Uint8Array, what: string, path: string, pointers: [number, Uint8Array][] = []): number {
   const view = new DataView(attr.buffer, attr.byteOffset, attr.byteLength);
   for (const [off, bytes] of pointers) view.setBigUint64(off, BigInt(ptr(bytes)), true);

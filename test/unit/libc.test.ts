@@ -55,6 +55,10 @@ describe("libc.ts", () => {
     libc.mkdirAll(deep, 0o755);
     libc.mkdirAll(deep, 0o755); // existing: fine
     expect(statSync(deep).isDirectory()).toBe(true);
+    libc.mkdirAll(path.join(dir, "a/x/y/"), 0o700); // from an existing level, a trailing slash
+    expect(statSync(path.join(dir, "a/x")).mode & 0o777).toBe(0o700);
+    writeFileSync(path.join(dir, "file"), "");
+    expect(() => libc.mkdirAll(path.join(dir, "file/sub/dir"), 0o755)).toThrow(/ENOTDIR/);
     const f = path.join(deep, "log");
     libc.writeText(f, "one\n");
     libc.writeText(f, "two\n", libc.O.WRONLY | libc.O.CREAT | libc.O.APPEND);
