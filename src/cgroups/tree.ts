@@ -28,7 +28,7 @@ export function allProcs(dir: string): number[] {
 }
 
 export function assertDirFree(dir: string): void {
-  if (!exists(dir)) return; // the common case: a cgroup create makes
+  if (!exists(dir)) return; // the common case: create is about to make it
   const procs = readProcs(dir);
   if (procs.length) throw new RuntsError("create cgroup", dir, 0, `already in use by pid ${procs.join(", ")}`);
   const children = subdirs(dir);
@@ -77,8 +77,8 @@ export function removeDir(dir: string, timeoutMs = 5000): void {
   try {
     fd = open(dir, O.RDONLY | O.DIRECTORY);
   } catch (err) {
-    // ENOTDIR: a state.json from before ids were checked names an interface file; no cgroup.
-    if (errnoOf(err) === 2 || errnoOf(err) === 20) return;
+    // Gone since the rmdir above found it busy.
+    if (errnoOf(err) === 2) return;
     throw new RuntsError("remove cgroup", dir, errnoOf(err));
   }
   const down: string[] = [];
